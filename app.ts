@@ -1,0 +1,94 @@
+import path from 'node:path'
+import AutoLoad from '@fastify/autoload'
+import { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { RelayError, invalidArgument } from './lib/errors.js'
+import { observablesMessage } from './lib/validation-message.js'
+
+export interface AppOptions {
+  // Environment to read the configuration from (tests pass their own); process.env otherwise.
+  env?: Record<string, string | undefined>
+}
+
+// Server options shared by server.ts and test/helper.ts.
+export const options: FastifyServerOptions = {
+  ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
+  routerOptions: { ignoreTrailingSlash: true },
+  logController: new LogController({ disableRequestLogging: true }),
+  return503OnClosing: true
+}
+
+const STATUS_TEXT: Record<number, [string, string]> = {
+  404: ['Not Found', 'The requested URL was not found on the server.'],
+  405: ['Method Not Allowed', 'The method is not allowed for the requested URL.'],
+  413: ['Payload Too Large', 'The request body is larger than the relay accepts.'],
+  500: ['Internal Server Error', 'The server encountered an internal error and was unable to complete your request.']
+}
+
+function frameworkError (status: number) {
+  const [message, reason] = STATUS_TEXT[status] ?? [`HTTP ${status}`, 'The request could not be handled.']
+  return { code: status, message, reason }
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const
+
+export default async function app (fastify: FastifyInstance, opts: AppOptions) {
+  const dir = import.meta.dirname
+
+  await fastify.register(AutoLoad, { dir: path.join(dir, 'plugins/external'), options: opts })
+  await fastify.register(AutoLoad, { dir: path.join(dir, 'plugins/app'), options: opts })
+
+  // XDR does not always send a Content-Type: every body is JSON. Routes without a body schema
+  // ignore theirs; an empty body is left undefined for the schema to judge.
+  fastify.removeAllContentTypeParsers()
+  fastify.addContentTypeParser('*', { parseAs: 'string', bodyLimit: fastify.config.BODY_LIMIT },
+    (request, body, done) => {
+      const text = String(body)
+      if (request.routeOptions.schema?.body === undefined || text.trim() === '') return done(null, undefined)
+      try {
+        done(null, JSON.parse(text))
+      } catch {
+        done(invalidArgument('Invalid JSON payload received. {"_schema": ["The body is not valid JSON."]}'))
+      }
+    })
+
+  fastify.register(AutoLoad, {
+    dir: path.join(dir, 'routes'),
+    autoHooks: true,
+    cascadeHooks: true,
+    options: opts
+  })
+
+  fastify.setErrorHandler((err: FastifyError | RelayError, request, reply) => {
+    if (err instanceof RelayError) return reply.code(200).send({ errors: [err.toJSON()] })
+    if ('validation' in err && err.validation !== undefined && err.validationContext === 'body') {
+      return reply.code(200).send({
+        errors: [invalidArgument(observablesMessage(err.validation, request.body)).toJSON()]
+      })
+    }
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500
+      ? err.statusCode
+      : 500
+    if (status === 500) request.log.error({ err }, 'unhandled error')
+    else request.log.info({ code: err.code, status }, 'client error')
+    return reply.code(status).send(frameworkError(status))
+  })
+
+  fastify.setNotFoundHandler((request, reply) => {
+    const url = (request.url.split('?')[0] ?? '/').replace(/(.)\/+$/, '$1')
+    const allowed = METHODS.filter((method) => fastify.hasRoute({ url, method }))
+    if (allowed.length > 0) {
+      return reply.code(405).header('allow', allowed.join(', ')).send(frameworkError(405))
+    }
+    return reply.code(404).send(frameworkError(404))
+  })
+
+  // One line per request, with timing; no headers, so no token reaches the log.
+  fastify.addHook('onResponse', async (request, reply) => {
+    request.log.info({
+      method: request.method,
+      url: request.url.split('?')[0],
+      statusCode: reply.statusCode,
+      ms: Math.round(reply.elapsedTime)
+    }, 'request')
+  })
+}

@@ -1,0 +1,171 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { authError } from '../../../lib/errors.js'
+import { parseAllowList } from '../../../lib/hosts.js'
+import { createJwksClient, jwksOrigin, JwksUnavailableError } from './jwks.js'
+
+export interface Credentials {
+  user: string
+  pass: string
+  apiUrl?: string
+  platformUrl?: string
+  limit: number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    authenticate: (request: FastifyRequest) => Promise<Credentials>
+  }
+  interface FastifyRequest {
+    credentials: Credentials | null
+  }
+}
+
+interface Decoded { header: Record<string, unknown>, payload: Record<string, unknown> }
+interface JwtLike {
+  decode: (token: string) => unknown
+  verify: (token: string, options?: Record<string, unknown>) => unknown
+}
+
+export interface AuthOptions {
+  jwt: JwtLike
+  secretKey?: string
+  jwksHosts: string
+  publicUrl?: string
+  trustProxy: boolean
+  defaultLimit: number
+  jwksClient?: ReturnType<typeof createJwksClient>
+}
+
+const MSG = {
+  structure: 'Wrong JWT structure',
+  jwksMissing: 'jwks_host is missing in JWT payload. Make sure custom_jwks_host field is present in module_type',
+  jwksWrong: 'Wrong jwks_host in JWT payload. Make sure domain follows the visibility.<region>.cisco.com structure',
+  kid: 'kid from JWT header not found in API response',
+  rsSignature: 'Failed to decode JWT with provided key. Make sure domain in custom_jwks_host corresponds to your SecureX instance region.',
+  hsSignature: 'Failed to decode JWT with provided key',
+  audience: 'Wrong configuration-token-audience'
+}
+
+// fast-jwt error codes → the SPEC's messages; anything else means the token is malformed.
+function verifyFailure (err: unknown, signatureMessage: string) {
+  const code = (err as { code?: string }).code
+  if (code === 'FAST_JWT_INVALID_SIGNATURE') return authError(signatureMessage)
+  if (code === 'FAST_JWT_EXPIRED') return authError('Token has expired')
+  if (code === 'FAST_JWT_INACTIVE') return authError('Token is not yet valid')
+  return authError(MSG.structure)
+}
+
+const first = (value: string | string[] | undefined) =>
+  (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim()
+
+// The URL the token must be addressed to: PUBLIC_URL, else this request's own root.
+function requestRoot (request: FastifyRequest, trustProxy: boolean): string {
+  const proto = (trustProxy ? first(request.headers['x-forwarded-proto']) : undefined) ?? request.protocol
+  const host = (trustProxy ? first(request.headers['x-forwarded-host']) : undefined) ?? request.headers.host ?? ''
+  return `${proto}://${host}`
+}
+
+function limitClaim (value: unknown, fallback: number): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN
+  return Number.isInteger(n) && n > 0 ? n : fallback
+}
+
+const optionalString = (value: unknown) => typeof value === 'string' && value !== '' ? value : undefined
+
+export function createAuthenticator (opts: AuthOptions) {
+  const allowList = parseAllowList('JWKS_HOSTS', opts.jwksHosts)
+  const jwks = opts.jwksClient ?? createJwksClient({ allowList })
+  const publicUrl = opts.publicUrl?.replace(/\/+$/, '')
+
+  async function verifyRs256 (token: string, { header, payload }: Decoded) {
+    if (allowList.hostnames.size === 0 && allowList.origins.size === 0) throw authError(MSG.jwksWrong)
+    const host = payload.jwks_host
+    if (typeof host !== 'string' || host === '' || typeof header.kid !== 'string') throw authError(MSG.jwksMissing)
+    const origin = jwksOrigin(allowList, host)
+    if (origin === undefined) throw authError(MSG.jwksWrong)
+    let key: string | undefined
+    try {
+      key = await jwks.getKey(origin, header.kid)
+    } catch (err) {
+      if (err instanceof JwksUnavailableError) throw authError(MSG.jwksWrong)
+      throw err
+    }
+    if (key === undefined) throw authError(MSG.kid)
+    try {
+      opts.jwt.verify(token, { key, algorithms: ['RS256'] })
+    } catch (err) {
+      throw verifyFailure(err, MSG.rsSignature)
+    }
+  }
+
+  return async function authenticate (request: FastifyRequest): Promise<Credentials> {
+    const header = request.headers.authorization
+    if (header === undefined) throw authError('Authorization header is missing')
+    const parts = header.split(' ')
+    if (parts.length !== 2 || parts[0]?.toLowerCase() !== 'bearer' || parts[1] === '') {
+      throw authError('Wrong authorization type')
+    }
+    const token = parts[1] as string
+
+    let decoded: Decoded
+    try {
+      decoded = opts.jwt.decode(token) as Decoded
+    } catch {
+      throw authError(MSG.structure)
+    }
+    const { header: jwtHeader, payload } = decoded ?? {}
+    if (jwtHeader === null || typeof jwtHeader !== 'object' || payload === null ||
+      typeof payload !== 'object' || Array.isArray(payload)) {
+      throw authError(MSG.structure)
+    }
+
+    if (jwtHeader.alg === 'HS256') {
+      if (opts.secretKey === undefined) throw authError('<SECRET_KEY> is missing')
+      try {
+        opts.jwt.verify(token)
+      } catch (err) {
+        throw verifyFailure(err, MSG.hsSignature)
+      }
+    } else if (jwtHeader.alg === 'RS256') {
+      await verifyRs256(token, decoded)
+    } else {
+      throw authError(MSG.structure)
+    }
+
+    const aud = payload.aud
+    if (aud !== undefined || jwtHeader.alg === 'RS256') {
+      const expected = publicUrl ?? requestRoot(request, opts.trustProxy)
+      const audiences = Array.isArray(aud) ? aud : [aud]
+      if (!audiences.some((a) => typeof a === 'string' && a.replace(/\/+$/, '') === expected)) {
+        throw authError(MSG.audience)
+      }
+    }
+
+    const { user, pass } = payload
+    if (typeof user !== 'string' || user === '' || typeof pass !== 'string' || pass === '') {
+      throw authError('Wrong JWT payload structure')
+    }
+    return {
+      user,
+      pass,
+      apiUrl: optionalString(payload.API_URL),
+      platformUrl: optionalString(payload.PLATFORM_URL),
+      limit: limitClaim(payload.CTR_ENTITIES_LIMIT, opts.defaultLimit)
+    }
+  }
+}
+
+// JWT authentication in both modes (SPEC §2), as a decorator the routes' autohook calls.
+export default fp(async function authPlugin (fastify: FastifyInstance) {
+  const { config } = fastify
+  fastify.decorate('authenticate', createAuthenticator({
+    jwt: fastify.jwt as unknown as JwtLike,
+    secretKey: config.SECRET_KEY,
+    jwksHosts: config.JWKS_HOSTS,
+    publicUrl: config.PUBLIC_URL,
+    trustProxy: config.TRUST_PROXY,
+    defaultLimit: config.CTR_ENTITIES_LIMIT
+  }))
+  fastify.decorateRequest('credentials', null)
+}, { name: 'auth', dependencies: ['env', 'jwt'] })

@@ -1,0 +1,42 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { VERSION } from '../../lib/version.js'
+import { FrameworkErrorSchema, RelayErrorSchema } from '../../schemas/envelope.js'
+import { IndicatorSchema, JudgementSchema, RelationshipSchema, SightingSchema } from '../../schemas/ctim.js'
+
+// The OpenAPI 3 document at /docs/json and Swagger UI at /docs, generated from the route schemas.
+export default fp(async function swaggerPlugin (fastify: FastifyInstance) {
+  for (const schema of [RelayErrorSchema, FrameworkErrorSchema,
+    SightingSchema, IndicatorSchema, JudgementSchema, RelationshipSchema]) {
+    fastify.addSchema(schema)
+  }
+  await fastify.register(swagger, {
+    // Components are named after the schemas' $id (Sighting, Judgement…), not def-0, def-1.
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}` },
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Qualys IOC relay for Cisco XDR',
+        description: 'Enriches Cisco XDR investigations with Qualys IOC (EDR) events as CTIM documents.',
+        version: VERSION
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'HS256 token minted with SECRET_KEY, or a Cisco XDR RS256 configuration token'
+          }
+        }
+      },
+      tags: [
+        { name: 'Relay', description: 'Cisco XDR relay module API' },
+        { name: 'Operations', description: 'Liveness and version' }
+      ]
+    }
+  })
+  await fastify.register(swaggerUi, { routePrefix: '/docs' })
+}, { name: 'swagger', dependencies: ['env'] })

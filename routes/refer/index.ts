@@ -1,0 +1,57 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { invalidArgument, type RelayError } from '../../lib/errors.js'
+import { QUERIES, derivePlatformUrl, percentEncode } from '../../lib/qql.js'
+import { credentials, lookups } from '../../lib/relay.js'
+import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
+import { ObservablesSchema } from '../../schemas/observables.js'
+
+const ReferSchema = Type.Object({
+  id: Type.String(),
+  title: Type.String(),
+  description: Type.String(),
+  url: Type.String(),
+  categories: Type.Array(Type.String())
+})
+
+const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { config } = fastify
+
+  fastify.post('/observables', {
+    schema: {
+      tags: ['Relay'],
+      summary: 'Pivot links into the Qualys UI for each supported observable',
+      security: [{ bearerAuth: [] }],
+      body: ObservablesSchema,
+      response: { 200: Envelope(Type.Array(ReferSchema), 'Links, with warnings or errors if any'), ...frameworkErrors }
+    }
+  }, async (request) => {
+    const creds = credentials(request)
+    const { items, warnings } = lookups(request.body, config.MAX_OBSERVABLES)
+    const errors: RelayError[] = [...warnings]
+    // The platform URL follows the API URL in use: the token's own, else the environment's.
+    const platform = creds.platformUrl ??
+      (creds.apiUrl !== undefined ? derivePlatformUrl(creds.apiUrl) : undefined) ??
+      config.PLATFORM_URL ?? derivePlatformUrl(config.API_URL)
+    let data: Array<typeof ReferSchema.static> = []
+    if (platform === undefined) {
+      if (items.length > 0) {
+        errors.push(invalidArgument('PLATFORM_URL is missing: set PLATFORM_URL, or an API_URL of the form https://gateway.<pod>, in the environment or the token', 'warning'))
+      }
+    } else {
+      const base = platform.replace(/\/+$/, '')
+      data = items.map(({ type, value }) => {
+        const { name, filter } = QUERIES[type]
+        return {
+          id: `ref-qualys-search-${type}-${percentEncode(value)}`,
+          title: `Search for this ${name}`,
+          description: `Check this ${name} status with Qualys`,
+          url: `${base}/ioc/#/hunting?search=${percentEncode(filter(value), true)}`,
+          categories: ['Search', 'Qualys']
+        }
+      })
+    }
+    return errors.length > 0 ? { data, errors: errors.map((e) => e.toJSON()) } : { data }
+  })
+}
+
+export default plugin

@@ -1,0 +1,39 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
+import { ObservablesSchema } from '../../schemas/observables.js'
+
+const TriggerSchema = Type.Object({
+  'action-id': Type.Optional(Type.String()),
+  observable_type: Type.Optional(Type.String()),
+  observable_value: Type.Optional(Type.String())
+}, { additionalProperties: true })
+
+// No response actions exist for Qualys IOC: no actions offered, every trigger fails.
+const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.post('/observables', {
+    schema: {
+      tags: ['Relay'],
+      summary: 'Response actions (none for Qualys IOC)',
+      security: [{ bearerAuth: [] }],
+      body: ObservablesSchema,
+      response: { 200: Envelope(Type.Array(Type.Object({})), 'Always empty'), ...frameworkErrors }
+    }
+  }, async () => ({ data: [] }))
+
+  fastify.post('/trigger', {
+    // XDR may send no body at all: that is an empty trigger, still a failure.
+    preValidation: async (request) => { request.body ??= {} },
+    schema: {
+      tags: ['Relay'],
+      summary: 'Trigger a response action (none exist: always failure)',
+      security: [{ bearerAuth: [] }],
+      body: TriggerSchema,
+      response: {
+        200: Envelope(Type.Object({ status: Type.Literal('failure') }), 'Always failure'),
+        ...frameworkErrors
+      }
+    }
+  }, async () => ({ data: { status: 'failure' as const } }))
+}
+
+export default plugin

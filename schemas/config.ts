@@ -1,0 +1,34 @@
+import { Type, type Static } from '@sinclair/typebox'
+
+const ms = (fallback: number) => Type.Integer({ minimum: 1, default: fallback })
+
+// The environment the relay reads; @fastify/env validates it at start-up and names the variable
+// that is wrong. Lists stay comma-separated strings here and are parsed by their plugins.
+export const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9090 }),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  API_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  PLATFORM_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  CTR_ENTITIES_LIMIT: Type.Integer({ minimum: 1, default: 100 }),
+  SECRET_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  JWKS_HOSTS: Type.String({
+    default: 'visibility.amp.cisco.com,visibility.eu.amp.cisco.com,visibility.apjc.amp.cisco.com'
+  }),
+  QUALYS_HOSTS: Type.Optional(Type.String()),
+  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^/]+/?$' })),
+  TRUST_PROXY: Type.Boolean({ default: false }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' }
+  ),
+  BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1048576 }),
+  MAX_OBSERVABLES: Type.Integer({ minimum: 1, default: 1000 }),
+  QUALYS_CONNECT_TIMEOUT_MS: ms(5000),
+  QUALYS_DEADLINE_MS: ms(25000),
+  QUALYS_RETRIES: Type.Integer({ minimum: 0, maximum: 10, default: 3 }),
+  QUALYS_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 2 }),
+  LOOKUP_CACHE_TTL_S: Type.Integer({ minimum: 0, default: 60 }),
+  LOOKUP_CACHE_MAX: Type.Integer({ minimum: 1, default: 10000 })
+})
+
+export type Config = Static<typeof ConfigSchema>

@@ -1,0 +1,44 @@
+import t from 'tap'
+import { build } from '../helper.js'
+
+t.test('the OpenAPI document describes every route', async (t) => {
+  const { app } = await build(t)
+  const res = await app.inject({ url: '/docs/json' })
+  t.equal(res.statusCode, 200)
+  const doc = res.json()
+  t.equal(doc.openapi, '3.0.3')
+  t.same(doc.components.securitySchemes.bearerAuth, {
+    type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: doc.components.securitySchemes.bearerAuth.description
+  })
+  const expected: Array<[string, string, boolean]> = [
+    ['/health', 'post', true],
+    ['/observe/observables', 'post', true],
+    ['/refer/observables', 'post', true],
+    ['/deliberate/observables', 'post', true],
+    ['/respond/observables', 'post', true],
+    ['/respond/trigger', 'post', true],
+    ['/version', 'post', false],
+    ['/watchdog', 'get', false]
+  ]
+  for (const [path, method, secured] of expected) {
+    const op = doc.paths[path]?.[method]
+    t.ok(op, `${method.toUpperCase()} ${path} is documented`)
+    if (op === undefined) continue
+    t.ok(op.summary, `${path} has a summary`)
+    t.ok(op.tags?.length > 0, `${path} has tags`)
+    t.ok(op.responses?.['200'], `${path} documents its answer`)
+    t.equal(op.security !== undefined, secured, `${path} security`)
+    if (['/observe/observables', '/refer/observables', '/deliberate/observables', '/respond/observables'].includes(path)) {
+      t.equal(op.requestBody?.content?.['application/json']?.schema?.type, 'array', `${path} takes an observables list`)
+    }
+  }
+  const observe = JSON.stringify(doc.paths['/observe/observables'].post.responses['200'])
+  for (const entity of ['Sighting', 'Indicator', 'Judgement', 'Relationship']) {
+    t.ok(observe.includes(entity), `observe documents ${entity}`)
+  }
+  t.ok(doc.components.schemas.Sighting, 'CTIM schemas are components')
+
+  const ui = await app.inject({ url: '/docs/' })
+  t.equal(ui.statusCode, 200)
+  t.match(ui.headers['content-type'], /text\/html/)
+})
