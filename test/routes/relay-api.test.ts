@@ -106,3 +106,12 @@ t.test('one log line per request, with timing and without the token', async (t) 
   t.match(lines[0], { method: 'POST', url: '/refer/observables', statusCode: 200, ms: Number })
   t.notOk(logs.some((l) => l.includes(token)), 'no JWT in any log line')
 })
+
+t.test('a cap on observables per request: a warning and the first N looked up', async (t) => {
+  const { app } = await build(t, { MAX_OBSERVABLES: '3', PLATFORM_URL: 'https://qualysguard.qualys.com' })
+  const payload = Array.from({ length: 5 }, (_, i) => ({ type: 'ip', value: `10.0.0.${i}` }))
+  const res = await app.inject({ method: 'POST', url: '/refer/observables', headers: TOKEN, payload: [{ type: 'email', value: 'not counted' }, ...payload] })
+  const body = res.json()
+  t.same(body.data.map((d: { id: string }) => d.id), ['ref-qualys-search-ip-10.0.0.0', 'ref-qualys-search-ip-10.0.0.1', 'ref-qualys-search-ip-10.0.0.2'])
+  t.same(body.errors, [{ type: 'warning', code: 'invalid argument', message: 'Too many observables: 5 supported observables were sent; the first 3 were looked up.' }])
+})

@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { v5 as uuidv5 } from 'uuid'
+import type { Lookup } from '../../lib/relay.js'
+import {
+  DISPOSITIONS, SCHEMA_VERSION,
+  type CtimObservable, type Indicator, type Judgement, type ObserveData, type Relationship,
+  type Severity, type Sighting
+} from '../../schemas/ctim.js'
+import type { QualysEvent } from './qualys/session.js'
+
+const SOURCE = 'Qualys IOC'
+const X500 = '6ba7b814-9dad-11d1-80b4-00c04fd430c8'
+
+const TITLES = [
+  'Known Good', 'Remediated', 'Suspicious Low File event', 'Suspicious Low Process event',
+  'Suspicious Low Network event', 'Suspicious Medium File event', 'Suspicious Medium Process event',
+  'Suspicious Medium Network event', 'Malicious File event', 'Malicious Process event', 'Malicious Network event'
+]
+const SEVERITY: Severity[] = ['None', 'High', 'Low', 'Low', 'Low', 'Medium', 'Medium', 'Medium', 'High', 'High', 'High']
+const VERDICTS: Record<string, keyof typeof DISPOSITIONS> = {
+  KNOWN: 1, UNKNOWN: 5, SUSPICIOUS: 3, MALICIOUS: 2, REMEDIATED: 2
+}
+
+export interface Observation extends Lookup {
+  active: QualysEvent[]
+  historical: QualysEvent[]
+}
+
+// A present, non-empty string at a dotted path; anything else counts as missing.
+function str (event: unknown, path: string): string | undefined {
+  let cur = event
+  for (const key of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined
+    cur = (cur as Record<string, unknown>)[key]
+  }
+  if (typeof cur === 'number') return String(cur)
+  return typeof cur === 'string' && cur !== '' ? cur : undefined
+}
+
+// Qualys' `2020-02-10T00:21:04.000+0000` → RFC 3339 UTC `2020-02-10T00:21:04.000Z`.
+export function rfc3339 (value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const ms = Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString()
+}
+
+// The 0–10 score as an integer, undefined when missing, NaN when present but not a score.
+function score (event: QualysEvent): number | undefined {
+  const raw = event.score
+  if (raw === undefined || raw === null || raw === '') return undefined
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN
+  return Number.isInteger(n) && n >= 0 && n <= 10 ? n : NaN
+}
+
+const RELATIONS: Array<[string, CtimObservable['type'], string, string, CtimObservable['type']]> = [
+  ['file.fileName', 'file_name', 'File_Name_Of', 'file.sha256', 'sha256'],
+  ['file.fileName', 'file_name', 'File_Name_Of', 'file.md5', 'md5'],
+  ['file.fullPath', 'file_path', 'File_Path_Of', 'file.sha256', 'sha256'],
+  ['file.fullPath', 'file_path', 'File_Path_Of', 'file.md5', 'md5'],
+  ['process.processName', 'file_name', 'Connected_To', 'network.remoteIP', 'ip'],
+  ['process.processName', 'file_name', 'Connected_To', 'network.remoteDns', 'domain'],
+  ['network.remoteIP', 'ip', 'Resolved_To', 'network.remoteDns', 'domain']
+]
+
+export function createCtimBuilder (uuid4: () => string = randomUUID) {
+  const base = (type: string, id: string, eventId: string | undefined) => ({
+    id: `transient:${type}-${id}`,
+    type,
+    schema_version: SCHEMA_VERSION,
+    source: SOURCE,
+    external_ids: eventId === undefined ? [] : [eventId]
+  })
+
+  function sighting (event: QualysEvent, observable: CtimObservable, active: boolean, severity: Severity): Sighting {
+    const time = rfc3339(str(event, 'dateTime')) ?? rfc3339(str(event, 'eventProcessedTime'))
+    const observedTime = time === undefined ? {} : { start_time: time, end_time: time }
+    const targetObservables: CtimObservable[] = []
+    const host = str(event, 'asset.netBiosName')
+    if (host !== undefined) targetObservables.push({ type: 'hostname', value: host })
+    const interfaces = (event.asset as { interfaces?: unknown } | undefined)?.interfaces
+    for (const nic of Array.isArray(interfaces) ? interfaces : []) {
+      const ip = str(nic, 'ipAddress')
+      const mac = str(nic, 'macAddress')
+      if (ip !== undefined) targetObservables.push({ type: 'ip', value: ip })
+      if (mac !== undefined) targetObservables.push({ type: 'mac_address', value: mac })
+    }
+    const os = str(event, 'asset.fullOSName')
+    const relations = []
+    for (const [from, fromType, relation, to, toType] of RELATIONS) {
+      const a = str(event, from)
+      const b = str(event, to)
+      if (a !== undefined && b !== undefined) {
+        relations.push({ origin: SOURCE, relation, source: { type: fromType, value: a }, related: { type: toType, value: b } })
+      }
+    }
+    return {
+      ...base('sighting', uuid4(), str(event, 'id')),
+      type: 'sighting',
+      confidence: 'High',
+      count: 1,
+      external_references: [],
+      observables: [observable],
+      observed_time: observedTime,
+      relations,
+      severity,
+      sensor: 'endpoint',
+      targets: [{
+        type: 'endpoint',
+        observables: targetObservables,
+        observed_time: observedTime,
+        ...(os === undefined ? {} : { os })
+      }],
+      description: `A Qualys IOC event related to "${observable.value}"`,
+      data: { columns: [{ name: 'Active', type: 'string' }], rows: [[active ? 'True' : 'False']], row_count: 1 }
+    }
+  }
+
+  function indicator (event: QualysEvent, s: number, severity: Severity): Indicator {
+    const eventId = str(event, 'id')
+    return {
+      ...base('indicator', uuidv5(eventId ?? '', X500), eventId),
+      type: 'indicator',
+      title: TITLES[s] ?? 'Qualys IOC event',
+      producer: SOURCE,
+      severity,
+      valid_time: {},
+      confidence: 'High'
+    }
+  }
+
+  function judgement (event: QualysEvent, entry: unknown, observable: CtimObservable, severity: Severity): Judgement {
+    const raw = (entry as { verdict?: unknown } | null)?.verdict
+    const verdict = Array.isArray(raw) ? raw[0] : raw
+    const disposition = VERDICTS[typeof verdict === 'string' ? verdict.toUpperCase() : ''] ?? 5
+    const reason = (entry as { threatName?: unknown } | null)?.threatName
+    return {
+      ...base('judgement', uuid4(), str(event, 'id')),
+      type: 'judgement',
+      confidence: 'High',
+      disposition,
+      disposition_name: DISPOSITIONS[disposition],
+      external_references: [],
+      observable,
+      priority: 90,
+      reason: typeof reason === 'string' ? reason : '',
+      severity,
+      valid_time: {}
+    } as Judgement
+  }
+
+  const relationship = (type: string, source: string, target: string): Relationship => ({
+    ...base('relationship', uuid4(), undefined),
+    type: 'relationship',
+    relationship_type: type,
+    source_ref: source,
+    target_ref: target
+  })
+
+  // SPEC §5: docs in request order, Active then Historical; each kind cut at `limit` per observable.
+  return function build (observations: Observation[], limit: number): ObserveData {
+    const sightings: Sighting[] = []
+    const indicators: Indicator[] = []
+    const judgements: Judgement[] = []
+    const relationships: Relationship[] = []
+    for (const { type, value, active, historical } of observations) {
+      const observable = { type, value }
+      let s = 0; let i = 0; let j = 0
+      const events = [...active.map((e) => [e, true] as const), ...historical.map((e) => [e, false] as const)]
+      for (const [event, isActive] of events) {
+        if (s >= limit) break
+        const sc = score(event)
+        const severity: Severity = sc === undefined || Number.isNaN(sc) ? 'Unknown' : SEVERITY[sc] as Severity
+        const sight = sighting(event, observable, isActive, severity)
+        sightings.push(sight); s++
+        let ind: Indicator | undefined
+        if (sc !== undefined && i < limit) {
+          ind = indicator(event, sc, severity)
+          indicators.push(ind); i++
+        }
+        const entries = Array.isArray(event.indicator2) ? event.indicator2 : []
+        const kept = entries.slice(0, Math.max(0, limit - j)).map((entry) => judgement(event, entry, observable, severity))
+        judgements.push(...kept); j += kept.length
+        if (ind !== undefined) for (const jd of kept) relationships.push(relationship('based-on', jd.id, ind.id))
+        for (const jd of kept) relationships.push(relationship('based-on', sight.id, jd.id))
+        if (ind !== undefined) relationships.push(relationship('sighting-of', sight.id, ind.id))
+      }
+    }
+    const data: ObserveData = {}
+    if (sightings.length > 0) data.sightings = { count: sightings.length, docs: sightings }
+    if (indicators.length > 0) data.indicators = { count: indicators.length, docs: indicators }
+    if (judgements.length > 0) data.judgements = { count: judgements.length, docs: judgements }
+    if (relationships.length > 0) data.relationships = { count: relationships.length, docs: relationships }
+    return data
+  }
+}
+
+export type CtimBuilder = ReturnType<typeof createCtimBuilder>
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ctim: CtimBuilder
+  }
+}
+
+// The CTIM document builder (SPEC §5) as a decorator.
+export default fp(async function ctimPlugin (fastify: FastifyInstance) {
+  fastify.decorate('ctim', createCtimBuilder())
+}, { name: 'ctim' })

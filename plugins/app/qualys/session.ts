@@ -1,0 +1,191 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { request, type Dispatcher } from 'undici'
+import type { LimitFunction } from 'p-limit'
+import { RelayError } from '../../../lib/errors.js'
+import { networkError, qualysError, statusError } from './errors.js'
+
+export type QualysEvent = Record<string, unknown>
+
+// What a session shares with every other session of the same credential (owned by the client).
+export interface Shared {
+  dispatcher: Dispatcher
+  userAgent: string
+  deadlineMs: number
+  retries: number
+  limiter: LimitFunction
+  token: () => Promise<string> // cached, single-flight login
+  login: () => Promise<string> // a new login (joins one already under way)
+  refresh: (stale: string) => Promise<string> // one new login, shared by concurrent 401s
+  cache?: { get: (k: string) => QualysEvent[] | undefined, set: (k: string, v: QualysEvent[]) => void }
+  cacheKey: string
+  onCall?: (outcome: string) => void
+}
+
+interface Answer { status: number, headers: Record<string, string | string[] | undefined>, text: string }
+
+const MAX_BODY = 64 * 1024 * 1024
+const RETRIED = new Set([409, 429, 503])
+
+function header (headers: Answer['headers'], name: string): string | undefined {
+  const v = headers[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+// How long Qualys asks us to wait: X-RateLimit-ToWait-Sec, else Retry-After, else backoff + jitter.
+export function retryDelay (headers: Answer['headers'], attempt: number, random = Math.random): number {
+  const toWait = Number(header(headers, 'x-ratelimit-towait-sec'))
+  if (Number.isFinite(toWait) && toWait >= 0 && header(headers, 'x-ratelimit-towait-sec') !== '') return toWait * 1000
+  const retryAfter = header(headers, 'retry-after')
+  if (retryAfter !== undefined && retryAfter !== '') {
+    const seconds = Number(retryAfter)
+    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
+    const date = Date.parse(retryAfter)
+    if (!Number.isNaN(date)) return Math.max(0, date - Date.now())
+  }
+  const base = Math.min(2000, 100 * 2 ** attempt)
+  return Math.round(base / 2 + random() * base / 2)
+}
+
+// One relay request's conversation with Qualys: a shared deadline, and a stop once
+// authentication has failed so that no further call or login is made for this request.
+export class Session {
+  readonly errors: RelayError[] = []
+  private stopped?: RelayError
+  private readonly signal: AbortSignal
+  private readonly deadline: number
+
+  constructor (private readonly apiUrl: string, private readonly shared: Shared) {
+    this.signal = AbortSignal.timeout(shared.deadlineMs)
+    this.deadline = Date.now() + shared.deadlineMs
+  }
+
+  record (err: unknown) {
+    this.errors.push(err instanceof RelayError ? err : new RelayError('unknown', 'Unexpected error while calling Qualys IOC'))
+  }
+
+  // /health: a fresh login (it proves the password, not just a cached token) and an uncached call.
+  async health (): Promise<void> {
+    this.check()
+    const token = await this.withStop(this.shared.login)
+    await this.shared.limiter(() => this.fetchEvents('pageSize=1&state=true', token))
+  }
+
+  async events (filter: string | undefined, pageSize: number, active: boolean): Promise<QualysEvent[]> {
+    const query = `pageSize=${pageSize}${filter === undefined ? '' : `&filter=${encodeURIComponent(filter)}`}${active ? '&state=true' : ''}`
+    const key = `${this.shared.cacheKey}\u0000${query}`
+    const hit = this.shared.cache?.get(key)
+    if (hit !== undefined) {
+      this.shared.onCall?.('cache_hit')
+      return hit
+    }
+    const events = await this.shared.limiter(() => this.fetchEvents(query))
+    this.shared.cache?.set(key, events)
+    return events
+  }
+
+  private check () {
+    if (this.stopped !== undefined) throw this.stopped
+    if (this.signal.aborted) throw qualysError.timeout(this.shared.deadlineMs)
+  }
+
+  private stop (err: RelayError): never {
+    this.stopped ??= err
+    throw this.stopped
+  }
+
+  // A token for this request. A shared login that timed out for an earlier request is tried
+  // again while this request still has time; any other login failure stops the request.
+  private async withStop (get: () => Promise<string>): Promise<string> {
+    try {
+      return await this.race(get())
+    } catch (err) {
+      if (err instanceof RelayError && err.code === 'timeout' && !this.signal.aborted) return this.withStop(get)
+      if (err instanceof RelayError && err.code !== 'timeout') this.stop(err)
+      throw err
+    }
+  }
+
+  // A shared login may outlive this request's deadline: stop waiting for it when ours passes.
+  private race<T> (p: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(qualysError.timeout(this.shared.deadlineMs))
+      if (this.signal.aborted) return onAbort()
+      this.signal.addEventListener('abort', onAbort, { once: true })
+      p.then(resolve, reject).finally(() => this.signal.removeEventListener('abort', onAbort))
+    })
+  }
+
+  private async fetchEvents (query: string, fresh?: string): Promise<QualysEvent[]> {
+    this.check()
+    let token = fresh ?? await this.withStop(this.shared.token)
+    let refreshed = false
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.send(`${this.apiUrl}/ioc/events?${query}`, token)
+      if (res.status >= 200 && res.status < 300) return this.parse(res)
+      if (res.status === 204 || res.status === 400 || res.status === 404) return []
+      if (res.status === 401) {
+        if (refreshed) this.stop(statusError(401, res.text, false))
+        refreshed = true
+        const stale = token
+        token = await this.withStop(() => this.shared.refresh(stale))
+        continue
+      }
+      if (RETRIED.has(res.status) && attempt < this.shared.retries) {
+        const wait = retryDelay(res.headers, attempt)
+        if (Date.now() + wait < this.deadline) {
+          this.shared.onCall?.('retry')
+          await sleep(wait, undefined, { signal: this.signal }).catch(() => {})
+          this.check()
+          continue
+        }
+      }
+      throw statusError(res.status, res.text, false)
+    }
+  }
+
+  private parse (res: Answer): QualysEvent[] {
+    if (res.status === 204 || res.text.trim() === '') return []
+    let body: unknown
+    try { body = JSON.parse(res.text) } catch { throw qualysError.invalidBody(res.text) }
+    if (!Array.isArray(body)) throw qualysError.invalidBody(res.text)
+    return body.filter((e): e is QualysEvent => e !== null && typeof e === 'object' && !Array.isArray(e))
+  }
+
+  private async send (url: string, token: string): Promise<Answer> {
+    this.check()
+    try {
+      const res = await request(url, {
+        method: 'GET',
+        dispatcher: this.shared.dispatcher,
+        signal: this.signal,
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'user-agent': this.shared.userAgent }
+      })
+      const limit = Number(header(res.headers, 'x-concurrency-limit-limit'))
+      if (Number.isInteger(limit) && limit >= 1 && limit < this.shared.limiter.concurrency) {
+        this.shared.limiter.concurrency = limit
+      }
+      const text = await readText(res.body)
+      this.shared.onCall?.(String(res.statusCode))
+      return { status: res.statusCode, headers: res.headers, text }
+    } catch (err) {
+      if (this.signal.aborted) throw qualysError.timeout(this.shared.deadlineMs)
+      if (err instanceof RelayError) throw err
+      this.shared.onCall?.('network_error')
+      throw networkError(err, this.apiUrl)
+    }
+  }
+}
+
+export async function readText (body: Dispatcher.ResponseData['body']): Promise<string> {
+  let size = 0
+  const chunks: Buffer[] = []
+  for await (const chunk of body) {
+    size += chunk.length
+    if (size > MAX_BODY) {
+      body.destroy()
+      throw qualysError.invalidBody('the answer is larger than the relay accepts')
+    }
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}

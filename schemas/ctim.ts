@@ -1,0 +1,142 @@
+import { Type, type Static, type TLiteral } from '@sinclair/typebox'
+
+// TypeBox schemas of the four CTIM entities the relay emits (facts: shared/ctim.md, CTIM 1.0.x).
+// They are the /observe response schema and the yardstick every test checks documents against.
+
+export const SCHEMA_VERSION = '1.0.17' as const
+
+const literals = <T extends string | number>(values: readonly T[]) =>
+  values.map((v) => Type.Literal(v)) as Array<TLiteral<T>>
+
+export const CONFIDENCES = ['Info', 'Low', 'Medium', 'High', 'None', 'Unknown'] as const
+export const SEVERITIES = CONFIDENCES
+export const OBSERVABLE_TYPES = [
+  'domain', 'email', 'file_name', 'file_path', 'hostname', 'ip', 'ipv6', 'mac_address', 'md5',
+  'mutex', 'sha1', 'sha256', 'url', 'user', 'process_name', 'process_path', 'registry_key'
+] as const
+export const DISPOSITIONS = { 1: 'Clean', 2: 'Malicious', 3: 'Suspicious', 4: 'Common', 5: 'Unknown' } as const
+
+const Id = Type.String({ maxLength: 2048, pattern: '^transient:.+' })
+const Time = Type.String({ format: 'date-time' })
+const Confidence = Type.Union(literals(CONFIDENCES))
+const SeveritySchema = Type.Union(literals(SEVERITIES))
+const Strings = Type.Array(Type.String())
+
+export const CtimObservableSchema = Type.Object({
+  type: Type.Union(literals(OBSERVABLE_TYPES)),
+  value: Type.String({ minLength: 1 })
+}, { additionalProperties: false })
+
+// start_time is required by CTIM; it is optional here only because an event without any time
+// gets `observed_time: {}`, as the reference relay emits.
+const ObservedTime = Type.Object({
+  start_time: Type.Optional(Time),
+  end_time: Type.Optional(Time)
+}, { additionalProperties: false })
+const ValidTime = Type.Object({
+  start_time: Type.Optional(Time),
+  end_time: Type.Optional(Time)
+}, { additionalProperties: false })
+
+const ExternalReference = Type.Object({
+  source_name: Type.String(),
+  description: Type.Optional(Type.String()),
+  url: Type.Optional(Type.String())
+})
+
+const base = {
+  id: Id,
+  schema_version: Type.Literal(SCHEMA_VERSION),
+  source: Type.String(),
+  external_ids: Type.Optional(Strings)
+}
+
+export const SightingSchema = Type.Object({
+  ...base,
+  type: Type.Literal('sighting'),
+  confidence: Confidence,
+  count: Type.Integer({ minimum: 0 }),
+  observed_time: ObservedTime,
+  external_references: Type.Optional(Type.Array(ExternalReference)),
+  observables: Type.Array(CtimObservableSchema),
+  relations: Type.Array(Type.Object({
+    origin: Type.String(),
+    relation: Type.String(),
+    source: CtimObservableSchema,
+    related: CtimObservableSchema
+  }, { additionalProperties: false })),
+  severity: SeveritySchema,
+  sensor: Type.String(),
+  targets: Type.Array(Type.Object({
+    type: Type.String(),
+    observables: Type.Array(CtimObservableSchema),
+    observed_time: ObservedTime,
+    os: Type.Optional(Type.String())
+  }, { additionalProperties: false })),
+  description: Type.String(),
+  data: Type.Object({
+    columns: Type.Array(Type.Object({
+      name: Type.String(),
+      type: Type.Union(literals(['observable', 'string', 'markdown', 'integer', 'number', 'url']))
+    }, { additionalProperties: false })),
+    rows: Type.Array(Type.Array(Type.String())),
+    row_count: Type.Integer({ minimum: 0 })
+  }, { additionalProperties: false })
+}, { $id: 'Sighting', additionalProperties: false })
+
+export const IndicatorSchema = Type.Object({
+  ...base,
+  type: Type.Literal('indicator'),
+  title: Type.String(),
+  producer: Type.String({ maxLength: 1024 }),
+  severity: SeveritySchema,
+  valid_time: ValidTime,
+  confidence: Confidence
+}, { $id: 'Indicator', additionalProperties: false })
+
+// disposition and disposition_name must agree: one literal pair per allowed disposition.
+const DispositionPair = Type.Union(Object.entries(DISPOSITIONS).map(([n, name]) => Type.Object({
+  disposition: Type.Literal(Number(n)),
+  disposition_name: Type.Literal(name)
+})))
+
+export const JudgementSchema = Type.Intersect([
+  Type.Object({
+    ...base,
+    type: Type.Literal('judgement'),
+    confidence: Confidence,
+    external_references: Type.Optional(Type.Array(ExternalReference)),
+    observable: CtimObservableSchema,
+    priority: Type.Integer({ minimum: 0, maximum: 90 }),
+    reason: Type.String({ maxLength: 1024 }),
+    severity: SeveritySchema,
+    valid_time: ValidTime
+  }),
+  DispositionPair
+], { $id: 'Judgement', unevaluatedProperties: false })
+
+export const RelationshipSchema = Type.Object({
+  ...base,
+  type: Type.Literal('relationship'),
+  relationship_type: Type.String(),
+  source_ref: Id,
+  target_ref: Id
+}, { $id: 'Relationship', additionalProperties: false })
+
+const docs = <T extends ReturnType<typeof Type.Ref>>(ref: T) =>
+  Type.Object({ count: Type.Integer({ minimum: 0 }), docs: Type.Array(ref) })
+
+export const ObserveDataSchema = Type.Object({
+  sightings: Type.Optional(docs(Type.Ref(SightingSchema))),
+  indicators: Type.Optional(docs(Type.Ref(IndicatorSchema))),
+  judgements: Type.Optional(docs(Type.Ref(JudgementSchema))),
+  relationships: Type.Optional(docs(Type.Ref(RelationshipSchema)))
+}, { description: 'CTIM documents; a key is present only when it has documents' })
+
+export type Sighting = Static<typeof SightingSchema>
+export type Indicator = Static<typeof IndicatorSchema>
+export type Judgement = Static<typeof JudgementSchema>
+export type Relationship = Static<typeof RelationshipSchema>
+export type CtimObservable = Static<typeof CtimObservableSchema>
+export type Severity = Static<typeof SeveritySchema>
+export type ObserveData = Static<typeof ObserveDataSchema>

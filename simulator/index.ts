@@ -1,0 +1,191 @@
+import { randomBytes } from 'node:crypto'
+import http from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { loadFixtures, type Fixtures } from './fixtures/index.js'
+import { matches, parse, QqlError } from './qql.js'
+
+// A Qualys IOC (EDR) API simulator: POST /auth and GET /ioc/events over real HTTP, with latency,
+// fault injection and counters. It imports nothing from the relay.
+
+export type Fault =
+  | { status: number, headers?: Record<string, string>, body?: string }
+  | { hang: true } | { reset: true } | { invalidJson: true } | { cutBody: true }
+  | { pass: true } // no fault for this call: lets a test aim at the Nth call
+
+export interface SimCall {
+  path: 'auth' | 'events'
+  user?: string
+  token?: string
+  filter?: string
+  pageSize?: number
+  pageNumber?: number
+  state?: string
+  status: number
+  at: number // ms since the simulator started, when the call arrived
+}
+
+export interface SimulatorOptions {
+  accounts?: Record<string, string>
+  fixtures?: Fixtures
+  latencyMs?: number
+  tokenTtlS?: number
+  concurrencyLimitHeader?: number // sent as X-Concurrency-Limit-Limit
+  host?: string
+  port?: number
+}
+
+export interface Simulator {
+  url: string
+  latencyMs: number
+  counters: { logins: number, events: number, inFlight: number, maxInFlight: number }
+  calls: SimCall[]
+  inject: (fault: Fault, count?: number, path?: 'auth' | 'events') => void
+  expireTokens: () => void
+  reset: () => void
+  close: () => Promise<void>
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function readBody (req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const c of req) chunks.push(c as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+// A JWT-shaped token, like Qualys' (HS512, `exp` in seconds); its signature is random bytes.
+function mintToken (user: string, ttlS: number): string {
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+  const now = Math.floor(Date.now() / 1000)
+  return `${b64({ alg: 'HS512' })}.${b64({ sub: user, iss: 'qas', exp: now + ttlS, iat: now })}.${randomBytes(24).toString('base64url')}`
+}
+
+export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simulator> {
+  const accounts = opts.accounts ?? { demo: 'demo-password' }
+  const fixtures = opts.fixtures ?? loadFixtures()
+  const tokens = new Map<string, string>() // token → user
+  const faults: Record<'auth' | 'events', Fault[]> = { auth: [], events: [] }
+  const sockets = new Set<Socket>()
+  const started = Date.now()
+
+  const sim: Simulator = {
+    url: '',
+    latencyMs: opts.latencyMs ?? 0,
+    counters: { logins: 0, events: 0, inFlight: 0, maxInFlight: 0 },
+    calls: [],
+    inject (fault, count = 1, path = 'events') {
+      for (let i = 0; i < count; i++) faults[path].push(fault)
+    },
+    expireTokens () { tokens.clear() },
+    reset () {
+      sim.counters = { logins: 0, events: 0, inFlight: 0, maxInFlight: 0 }
+      sim.calls = []
+      faults.auth = []
+      faults.events = []
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  }
+
+  // Answers with the injected fault; false when there is none to apply.
+  function applyFault (fault: Fault | undefined, res: http.ServerResponse, call: SimCall): boolean {
+    if (fault === undefined || 'pass' in fault) return false
+    if ('hang' in fault) { call.status = 0; return true }
+    if ('reset' in fault) { call.status = 0; res.socket?.destroy(); return true }
+    if ('invalidJson' in fault) {
+      call.status = 200
+      res.writeHead(200, { 'content-type': 'application/json' }).end('[{"id": "F_broken", "type": ')
+      return true
+    }
+    if ('cutBody' in fault) {
+      call.status = 200
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100000' })
+      res.write('[{"id": "F_cut", "type": "FILE"}, {"id": ')
+      setTimeout(() => res.socket?.destroy(), 20)
+      return true
+    }
+    call.status = fault.status
+    res.writeHead(fault.status, { 'content-type': 'text/plain', ...fault.headers }).end(fault.body ?? '')
+    return true
+  }
+
+  async function auth (req: http.IncomingMessage, res: http.ServerResponse, call: SimCall) {
+    const form = new URLSearchParams(await readBody(req))
+    const user = form.get('username') ?? ''
+    call.user = user
+    sim.counters.logins++
+    if (applyFault(faults.auth.shift(), res, call)) return
+    if (user === '' || !form.has('password') || form.get('token') !== 'true') {
+      call.status = 400
+      return res.writeHead(400, { 'content-type': 'text/plain' }).end('username, password and token=true are required')
+    }
+    if (accounts[user] !== form.get('password')) {
+      call.status = 401
+      return res.writeHead(401, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ authentication_exceptions: ['InvalidCredentialsException'] }))
+    }
+    const token = mintToken(user, opts.tokenTtlS ?? 4 * 3600)
+    tokens.set(token, user)
+    call.status = 201
+    res.writeHead(201, { 'content-type': 'text/plain;charset=UTF-8' }).end(token)
+  }
+
+  function events (req: http.IncomingMessage, res: http.ServerResponse, url: URL, call: SimCall) {
+    sim.counters.events++
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]
+    call.token = token
+    call.filter = url.searchParams.get('filter') ?? undefined
+    call.state = url.searchParams.get('state') ?? undefined
+    call.pageSize = Number(url.searchParams.get('pageSize') ?? 10)
+    call.pageNumber = Number(url.searchParams.get('pageNumber') ?? 0)
+    if (applyFault(faults.events.shift(), res, call)) return
+    const headers: Record<string, string> = { 'content-type': 'application/json' }
+    if (opts.concurrencyLimitHeader !== undefined) headers['x-concurrency-limit-limit'] = String(opts.concurrencyLimitHeader)
+    if (token === undefined || !tokens.has(token)) {
+      call.status = 401
+      return res.writeHead(401, headers).end(JSON.stringify({ message: 'Invalid or expired token' }))
+    }
+    call.user = tokens.get(token)
+    if (!Number.isInteger(call.pageSize) || call.pageSize < 1 || !Number.isInteger(call.pageNumber) || call.pageNumber < 0) {
+      call.status = 400
+      return res.writeHead(400, headers).end(JSON.stringify({ message: 'invalid page' }))
+    }
+    let pool = call.state === 'true' ? fixtures.active : fixtures.historical
+    if (call.filter !== undefined) {
+      try {
+        const query = parse(call.filter)
+        pool = pool.filter((e) => matches(query, e))
+      } catch (err) {
+        if (!(err instanceof QqlError)) throw err
+        call.status = 400
+        return res.writeHead(400, headers).end(JSON.stringify({ message: `Invalid QQL: ${err.message}` }))
+      }
+    }
+    const page = pool.slice(call.pageNumber * call.pageSize, (call.pageNumber + 1) * call.pageSize)
+    call.status = 200
+    res.writeHead(200, headers).end(JSON.stringify(page))
+  }
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://simulator')
+    const path = req.method === 'POST' && url.pathname === '/auth'
+      ? 'auth'
+      : req.method === 'GET' && url.pathname === '/ioc/events' ? 'events' : undefined
+    if (path === undefined) return res.writeHead(404).end('Not Found')
+    const call: SimCall = { path, status: 0, at: Date.now() - started }
+    sim.calls.push(call)
+    sim.counters.inFlight++
+    sim.counters.maxInFlight = Math.max(sim.counters.maxInFlight, sim.counters.inFlight)
+    res.on('close', () => { sim.counters.inFlight-- })
+    sleep(sim.latencyMs)
+      .then(() => path === 'auth' ? auth(req, res, call) : events(req, res, url, call))
+      .catch(() => { if (!res.headersSent) res.writeHead(500).end('Internal server error') })
+  })
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)) })
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  sim.url = `http://${opts.host ?? '127.0.0.1'}:${port}`
+  return sim
+}

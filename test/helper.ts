@@ -1,0 +1,152 @@
+import { createHmac, generateKeyPairSync } from 'node:crypto'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Writable } from 'node:stream'
+import { Ajv2019 } from 'ajv/dist/2019.js'
+import addFormatsModule from 'ajv-formats'
+import Fastify, { type FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import app, { options } from '../app.js'
+import { createSigner } from 'fast-jwt'
+import { startSimulator, type SimulatorOptions } from '../simulator/index.js'
+import { IndicatorSchema, JudgementSchema, RelationshipSchema, SightingSchema } from '../schemas/ctim.js'
+
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default
+
+export const SECRET_KEY = 'test-secret-key-0123456789abcdef'
+
+export interface TestApp {
+  app: FastifyInstance
+  logs: string[]
+}
+
+interface Tap { teardown: (fn: () => unknown) => void }
+
+// Every log line is kept so tests can prove no secret reaches the log.
+export const allLogs: string[] = []
+
+export async function build (
+  t: Tap,
+  env: Record<string, string | undefined> = {},
+  extra?: (fastify: FastifyInstance) => void
+): Promise<TestApp> {
+  const logs: string[] = []
+  const stream = new Writable({
+    write (chunk, _enc, cb) {
+      logs.push(String(chunk))
+      allLogs.push(String(chunk))
+      cb()
+    }
+  })
+  const fastify = Fastify({ ...options, logger: { level: 'trace', stream } })
+  await fastify.register(fp(app), { env: { SECRET_KEY, LOG_LEVEL: 'trace', ...env } })
+  if (extra !== undefined) fastify.register(async (f) => extra(f))
+  await fastify.ready()
+  t.teardown(() => fastify.close())
+  return { app: fastify, logs }
+}
+
+export { startSimulator, type Simulator } from '../simulator/index.js'
+
+// HS256 tokens signed by the test itself with fast-jwt, not through the relay's code.
+export function hsToken (payload: Record<string, unknown>, key = SECRET_KEY): string {
+  return createSigner({ key, algorithm: 'HS256', noTimestamp: true })(payload)
+}
+
+export const DEMO = { user: 'demo', pass: 'demo-password' }
+
+export async function withSimulator (t: Tap & { teardown: (fn: () => unknown) => void }, opts: SimulatorOptions = {}) {
+  const sim = await startSimulator(opts)
+  t.teardown(() => sim.close())
+  return sim
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
+
+export interface JwksServer {
+  origin: string
+  host: string // what a token's jwks_host claim says: 127.0.0.1:<port>
+  requests: number
+  kid: string
+  privateKey: string
+  publicKey: string
+  sign: (payload: Record<string, unknown>, opts?: { kid?: string, key?: string }) => string
+  close: () => Promise<void>
+}
+
+// A real local JWKS endpoint (GET /.well-known/jwks) with one RSA key, counting its requests.
+export async function startJwks (t: Tap): Promise<JwksServer> {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const kid = 'test-key-1'
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }
+  const server = http.createServer((req, res) => {
+    jwks.requests++
+    if (req.url !== '/.well-known/jwks') return res.writeHead(404).end()
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  const privatePem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
+  const jwks: JwksServer = {
+    origin: `http://127.0.0.1:${port}`,
+    host: `127.0.0.1:${port}`,
+    requests: 0,
+    kid,
+    privateKey: privatePem,
+    publicKey: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    sign: (payload, opts = {}) =>
+      createSigner({ key: opts.key ?? privatePem, algorithm: 'RS256', kid: opts.kid ?? kid, noTimestamp: true })(payload),
+    close: () => new Promise((resolve) => server.close(() => resolve()))
+  }
+  t.teardown(() => jwks.close())
+  return jwks
+}
+
+const ajv = addFormats(new Ajv2019({ allErrors: true, strict: false }))
+for (const schema of [SightingSchema, IndicatorSchema, JudgementSchema, RelationshipSchema]) ajv.addSchema(schema)
+
+// Every CTIM document must validate against the relay's TypeBox schemas of the entity.
+export function ctimErrors (data: Record<string, { docs: Array<{ type: string }> }> | undefined): string[] {
+  const out: string[] = []
+  for (const { docs } of Object.values(data ?? {})) {
+    for (const doc of docs) {
+      const id = doc.type.charAt(0).toUpperCase() + doc.type.slice(1)
+      const validate = ajv.getSchema(id)
+      if (validate === undefined) { out.push(`no schema for ${doc.type}`); continue }
+      if (validate(doc) !== true) out.push(`${doc.type}: ${ajv.errorsText(validate.errors)}`)
+    }
+  }
+  return out
+}
+
+// A hand-made HS256 token, for claims fast-jwt's signer refuses to produce (e.g. exp: "tomorrow").
+export function rawHsToken (payload: unknown, header: unknown = { alg: 'HS256', typ: 'JWT' }, key = SECRET_KEY): string {
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url')
+  const input = `${b64(header)}.${b64(payload)}`
+  return `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`
+}
+
+const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+
+// Replaces random (uuid4) transient ids by transient:<type>-<n>, numbered in order of first
+// appearance; also reports ids that are not uuid4 or that two documents share.
+export function normaliseIds (body: unknown): { body: any, problems: string[] } {
+  const names = new Map<string, string>()
+  const counters: Record<string, number> = {}
+  const problems: string[] = []
+  const text = JSON.stringify(body).replace(/transient:(sighting|judgement|relationship)-([0-9a-f-]{36})/g, (id, type: string, uuid: string) => {
+    if (!UUID4.test(uuid)) problems.push(`${id} is not a uuid4`)
+    let name = names.get(id)
+    if (name === undefined) {
+      name = `transient:${type}-${(counters[type] = (counters[type] ?? 0) + 1)}`
+      names.set(id, name)
+    }
+    return name
+  })
+  const parsed = JSON.parse(text)
+  for (const kind of ['sightings', 'judgements', 'relationships']) {
+    const ids = (parsed.data?.[kind]?.docs ?? []).map((d: { id: string }) => d.id)
+    if (new Set(ids).size !== ids.length) problems.push(`duplicate ${kind} ids`)
+  }
+  return { body: parsed, problems }
+}

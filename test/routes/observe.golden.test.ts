@@ -1,0 +1,151 @@
+import t from 'tap'
+import { bearer, build, ctimErrors, DEMO, hsToken, normaliseIds, withSimulator } from '../helper.js'
+import {
+  ALL_TYPES_ANSWER, ALL_TYPES_REQUEST, EVENT, INDICATOR_ID, I_FILE_ACTIVE, J_FILE_ACTIVE, OBSERVABLES as O,
+  S_FILE_ACTIVE, S_FILE_HISTORICAL, indicator, judgement, relationship, sighting
+} from '../golden/expected.js'
+
+const NOISY = '0e7b6d4c5a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d'
+
+async function setup (t: any, env: Record<string, string> = {}) {
+  const sim = await withSimulator(t)
+  const { app } = await build(t, { API_URL: sim.url, LOOKUP_CACHE_TTL_S: '0', ...env })
+  const observe = async (payload: unknown, claims: Record<string, unknown> = {}) => {
+    const res = await app.inject({
+      method: 'POST', url: '/observe/observables', headers: bearer(hsToken({ ...DEMO, ...claims })), payload: JSON.stringify(payload)
+    })
+    t.equal(res.statusCode, 200)
+    const body = res.json()
+    t.strictSame(ctimErrors(body.data), [], 'every document validates against the CTIM schemas')
+    const { body: normalised, problems } = normaliseIds(body)
+    t.strictSame(problems, [], 'random ids are unique uuid4s')
+    return normalised
+  }
+  return { sim, observe }
+}
+
+t.test('golden: one observable of each of the seven types, Active and Historical', async (t) => {
+  const { sim, observe } = await setup(t)
+  t.strictSame(await observe(ALL_TYPES_REQUEST), ALL_TYPES_ANSWER)
+  const events = sim.calls.filter((c) => c.path === 'events').map((c) => `${c.state ?? '-'} ${c.pageSize} ${c.filter}`).sort()
+  t.strictSame(events, [
+    '- 100 handle.name: "MSFTHISTORY!"'.replace('100', '99'),
+    '- 100 network.local.address.ip: "23.38.112.137" or network.remote.address.ip: "23.38.112.137"'.replace('100', '99'),
+    '- 100 file.fullPath: "C:\\Users\\User01\\Downloads\\Malware"'.replace('100', '99'),
+    '- 100 file.hash.md5: "7353f60b1739074eb17c5f4dddefe239"'.replace('100', '99'),
+    '- 100 file.hash.sha256: "4ad5e3c4ea0b3a8c84a5ba9ec4e8f0cd1cd26fbb54e1e01b54b0e6e0cc9a0f34"'.replace('100', '99'),
+    '- 100 file.name: "mystery.bin"',
+    '- 100 network.remote.address.fqdn: "tor-exit.example-relay.net"',
+    'true 100 file.fullPath: "C:\\Users\\User01\\Downloads\\Malware"',
+    'true 100 file.hash.md5: "7353f60b1739074eb17c5f4dddefe239"',
+    'true 100 file.hash.sha256: "4ad5e3c4ea0b3a8c84a5ba9ec4e8f0cd1cd26fbb54e1e01b54b0e6e0cc9a0f34"',
+    'true 100 file.name: "mystery.bin"',
+    'true 100 handle.name: "MSFTHISTORY!"',
+    'true 100 network.local.address.ip: "23.38.112.137" or network.remote.address.ip: "23.38.112.137"',
+    'true 100 network.remote.address.fqdn: "tor-exit.example-relay.net"'
+  ].sort(), 'Active with pageSize = limit, then Historical with limit − Active sightings; the duplicate once')
+  t.equal(sim.counters.logins, 1)
+})
+
+t.test('golden: no events at all', async (t) => {
+  const { observe } = await setup(t)
+  t.strictSame(await observe([{ type: 'sha256', value: 'f'.repeat(64) }, { type: 'email', value: 'x@y.z' }]), { data: {} })
+  t.strictSame(await observe([]), { data: {} })
+})
+
+t.test('golden: truncation at a claim CTR_ENTITIES_LIMIT of 2', async (t) => {
+  const { sim, observe } = await setup(t)
+  const answer = await observe([O.sha256, O.mutex], { CTR_ENTITIES_LIMIT: '2' })
+  const S = (n: number) => `transient:sighting-${n}`
+  const J = (n: number) => `transient:judgement-${n}`
+  t.strictSame(answer, {
+    data: {
+      sightings: {
+        count: 4,
+        docs: [
+          S_FILE_ACTIVE(1, O.sha256),
+          S_FILE_HISTORICAL(2),
+          sighting(3, {
+            observable: O.mutex,
+            event: EVENT.mutexActive,
+            time: '2020-03-17T12:20:02.000Z',
+            active: true,
+            severity: 'Unknown',
+            relations: [],
+            targets: [{ type: 'hostname', value: 'WIN7-HOST-01' }, { type: 'ip', value: '10.10.10.29' }, { type: 'mac_address', value: '00:50:56:a1:2b:3c' }],
+            os: 'Microsoft Windows 7 Professional 6.1.7601 Service Pack 1 Build 7601'
+          }),
+          sighting(4, {
+            observable: O.mutex,
+            event: EVENT.mutexHistorical,
+            time: '2020-03-03T17:45:12.000Z',
+            active: false,
+            severity: 'None',
+            relations: [],
+            targets: [{ type: 'hostname', value: 'WIN7-HOST-01' }],
+            os: 'Microsoft Windows 7 Professional 6.1.7601 Service Pack 1 Build 7601'
+          })
+        ]
+      },
+      indicators: { count: 2, docs: [I_FILE_ACTIVE, indicator(INDICATOR_ID.mutexHistorical, EVENT.mutexHistorical, 'Known Good', 'None')] },
+      judgements: {
+        count: 3,
+        docs: [
+          ...J_FILE_ACTIVE(1, O.sha256), // the Historical event's judgement no longer fits
+          judgement(3, { event: EVENT.mutexHistorical, observable: O.mutex, disposition: 1, name: 'Clean', reason: 'Windows.Shell', severity: 'None' })
+        ]
+      },
+      relationships: {
+        count: 8,
+        docs: [
+          relationship(1, 'based-on', J(1), INDICATOR_ID.fileActive),
+          relationship(2, 'based-on', J(2), INDICATOR_ID.fileActive),
+          relationship(3, 'based-on', S(1), J(1)),
+          relationship(4, 'based-on', S(1), J(2)),
+          relationship(5, 'sighting-of', S(1), INDICATOR_ID.fileActive),
+          relationship(6, 'based-on', J(3), INDICATOR_ID.mutexHistorical),
+          relationship(7, 'based-on', S(4), J(3)),
+          relationship(8, 'sighting-of', S(4), INDICATOR_ID.mutexHistorical)
+        ]
+      }
+    }
+  })
+  t.strictSame(sim.calls.filter((c) => c.path === 'events').map((c) => c.pageSize).sort(), [1, 1, 2, 2])
+})
+
+t.test('golden: a limit of 1 cuts the judgements of an event and skips Historical', async (t) => {
+  const { sim, observe } = await setup(t, { CTR_ENTITIES_LIMIT: '1' })
+  t.strictSame(await observe([O.sha256]), {
+    data: {
+      sightings: { count: 1, docs: [S_FILE_ACTIVE(1, O.sha256)] },
+      indicators: { count: 1, docs: [I_FILE_ACTIVE] },
+      judgements: { count: 1, docs: [J_FILE_ACTIVE(1, O.sha256)[0]] },
+      relationships: {
+        count: 3,
+        docs: [
+          relationship(1, 'based-on', 'transient:judgement-1', INDICATOR_ID.fileActive),
+          relationship(2, 'based-on', 'transient:sighting-1', 'transient:judgement-1'),
+          relationship(3, 'sighting-of', 'transient:sighting-1', INDICATOR_ID.fileActive)
+        ]
+      }
+    }
+  })
+  t.strictSame(sim.calls.filter((c) => c.path === 'events').map((c) => c.state), ['true'], 'no Historical call')
+})
+
+t.test('golden: an observable with more events than the default limit of 100', async (t) => {
+  const { sim, observe } = await setup(t)
+  const answer = await observe([{ type: 'sha256', value: NOISY }])
+  t.equal(answer.data.sightings.count, 100)
+  t.equal(answer.data.indicators.count, 100)
+  t.equal(answer.data.judgements.count, 100)
+  t.equal(answer.data.relationships.count, 300)
+  const expectedIds = Array.from({ length: 100 }, (_, n) => [`F_noisy-a${n}_1-3-2020`])
+  t.strictSame(answer.data.sightings.docs.map((d: { external_ids: string[] }) => d.external_ids), expectedIds, 'the first 100 Active events, in order')
+  t.equal(answer.data.indicators.docs[0].id, 'transient:indicator-73e354a4-6bbc-5a7e-a80d-2c6fa9f1671d')
+  t.strictSame(answer.data.sightings.docs[99].data.rows, [['True']])
+  t.strictSame(answer.data.judgements.docs[0], judgement(1, {
+    event: 'F_noisy-a0_1-3-2020', observable: { type: 'sha256', value: NOISY }, disposition: 5, name: 'Unknown', reason: 'Adware.Toolbar', severity: 'Low'
+  }))
+  t.strictSame(sim.calls.filter((c) => c.path === 'events').map((c) => `${c.state} ${c.pageSize}`), ['true 100'], 'Historical is skipped: the page is full')
+})
