@@ -6,6 +6,11 @@ import app, { options } from './app.js'
 
 if (existsSync('.env')) process.loadEnvFile('.env')
 
+const grace = Number(process.env.SHUTDOWN_GRACE_MS ?? 10000)
+if (!Number.isInteger(grace) || grace < 0) {
+  console.error('qualys-ioc-relay: configuration error: SHUTDOWN_GRACE_MS must be a whole number of milliseconds')
+  process.exit(1)
+}
 const level = process.env.LOG_LEVEL ?? 'info'
 const server = Fastify({
   ...options,
@@ -20,7 +25,7 @@ const server = Fastify({
 
 server.register(fp(app))
 
-closeWithGrace({ delay: Number(process.env.SHUTDOWN_GRACE_MS ?? 10000) }, async ({ err, signal }) => {
+closeWithGrace({ delay: grace }, async ({ err, signal }) => {
   if (err !== undefined) server.log.error({ err }, 'closing after an error')
   else server.log.info({ signal }, 'closing: finishing requests in flight')
   await server.close()

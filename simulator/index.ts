@@ -45,6 +45,11 @@ export interface Simulator {
   close: () => Promise<void>
 }
 
+// Where the relay's pivot links land in demo mode: the search sits in the URL fragment.
+const HUNTING_PAGE = `<!doctype html><meta charset="utf-8"><title>Qualys IOC hunting (simulated)</title>
+<h1>Qualys IOC hunting — simulator</h1><p>A real tenant would run this search:</p><pre id="q"></pre>
+<script>const m = /search=([^&]*)/.exec(location.hash); document.getElementById('q').textContent = m ? decodeURIComponent(m[1]) : '(none)'</script>`
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function readBody (req: http.IncomingMessage): Promise<string> {
@@ -173,6 +178,9 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
     const path = req.method === 'POST' && url.pathname === '/auth'
       ? 'auth'
       : req.method === 'GET' && url.pathname === '/ioc/events' ? 'events' : undefined
+    if (path === undefined && req.method === 'GET' && url.pathname === '/ioc/') {
+      return res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(HUNTING_PAGE)
+    }
     if (path === undefined) return res.writeHead(404).end('Not Found')
     const call: SimCall = { path, status: 0, at: Date.now() - started }
     sim.calls.push(call)

@@ -2,6 +2,8 @@ import { createHmac, generateKeyPairSync } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
+import { spawn, type ChildProcess } from 'node:child_process'
+import path from 'node:path'
 import { Ajv2019 } from 'ajv/dist/2019.js'
 import addFormatsModule from 'ajv-formats'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -150,3 +152,43 @@ export function normaliseIds (body: unknown): { body: any, problems: string[] } 
   }
   return { body: parsed, problems }
 }
+
+export interface Spawned {
+  child: ChildProcess
+  output: () => string
+  waitFor: (pattern: RegExp, ms?: number) => Promise<RegExpExecArray>
+  exited: Promise<number | null>
+}
+
+// Starts a TypeScript entry point (demo, token, server) as a real process, with tsx.
+export function spawnTs (t: Tap, script: string, env: Record<string, string | undefined>, args: string[] = []): Spawned {
+  // No coverage from children: tsx transforms the sources differently from tap's loader, and the
+  // mismatched maps would mark lines the in-process tests cover as uncovered.
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, FASTIFY_AUTOLOAD_TYPESCRIPT: '1', _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  child.stdout?.on('data', (d) => { out += String(d) })
+  child.stderr?.on('data', (d) => { out += String(d) })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  return {
+    child,
+    output: () => out,
+    exited,
+    waitFor: (pattern, ms = 20000) => new Promise((resolve, reject) => {
+      const started = Date.now()
+      const check = () => {
+        const m = pattern.exec(out)
+        if (m !== null) return resolve(m)
+        if (child.exitCode !== null || Date.now() - started > ms) return reject(new Error(`no ${pattern} in:\n${out}`))
+        setTimeout(check, 50)
+      }
+      check()
+    })
+  }
+}
+
+export const ROOT = path.resolve(import.meta.dirname, '..')

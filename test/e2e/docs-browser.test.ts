@@ -1,0 +1,43 @@
+import { mkdirSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import path from 'node:path'
+import t from 'tap'
+import { chromium } from 'playwright-core'
+import { build, ROOT } from '../helper.js'
+
+// Debian's chromium, headless, driven by playwright-core: Swagger UI as a user sees it.
+t.test('/docs in a real browser lists every route, and Try it out on /version works', async (t) => {
+  const { app } = await build(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic']
+  })
+  t.teardown(() => browser.close())
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } })
+  await page.goto(`${url}/docs`)
+  await page.waitForSelector('.opblock', { timeout: 30000 })
+
+  const operations = await page.$$eval('.opblock', (blocks) => blocks.map((b) =>
+    `${b.querySelector('.opblock-summary-method')?.textContent} ${b.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`))
+  t.same(operations.sort(), [
+    'GET /watchdog', 'POST /deliberate/observables', 'POST /health', 'POST /observe/observables', 'POST /refer/observables',
+    'POST /respond/observables', 'POST /respond/trigger', 'POST /version'
+  ])
+
+  const version = page.locator('.opblock', { has: page.locator('[data-path="/version"]') })
+  await version.locator('.opblock-summary').click()
+  await version.getByRole('button', { name: 'Try it out' }).click()
+  await version.getByRole('button', { name: 'Execute' }).click()
+  const body = version.locator('.live-responses-table .response-col_description pre').first()
+  await body.waitFor({ timeout: 15000 })
+  t.match(await body.textContent(), /"version":\s*"1\.0\.0"/, 'the response body shows the version')
+
+  const dir = path.join(ROOT, 'artifacts')
+  mkdirSync(dir, { recursive: true })
+  await page.screenshot({ path: path.join(dir, 'docs.png'), fullPage: false })
+  t.pass(`screenshot saved to ${path.join('artifacts', 'docs.png')}`)
+})
