@@ -26,6 +26,7 @@ export const ConfigSchema = Type.Object({
   QUALYS_CONNECT_TIMEOUT_MS: ms(5000),
   QUALYS_DEADLINE_MS: ms(25000),
   QUALYS_RETRIES: Type.Integer({ minimum: 0, maximum: 10, default: 3 }),
+  QUALYS_BATCH_HASHES: Type.Boolean({ default: true }),
   QUALYS_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 2 }),
   LOOKUP_CACHE_TTL_S: Type.Integer({ minimum: 0, default: 60 }),
   LOOKUP_CACHE_MAX: Type.Integer({ minimum: 1, default: 10000 })

@@ -30,7 +30,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     if (queryable.length > 0) {
       try {
         const session = fastify.qualys.session(creds)
-        data = fastify.ctim(await lookupAll(session, queryable, creds.limit), creds.limit)
+        data = fastify.ctim(await lookupAll(session, queryable, creds.limit, fastify.config.QUALYS_BATCH_HASHES), creds.limit)
         errors.push(...session.errors)
       } catch (err) {
         if (!(err instanceof RelayError)) throw err

@@ -24,28 +24,41 @@ async function setup (t: any, env: Record<string, string> = {}) {
   return { sim, observe }
 }
 
-t.test('golden: one observable of each of the seven types, Active and Historical', async (t) => {
-  const { sim, observe } = await setup(t)
-  t.strictSame(await observe(ALL_TYPES_REQUEST), ALL_TYPES_ANSWER)
-  const events = sim.calls.filter((c) => c.path === 'events').map((c) => `${c.state ?? '-'} ${c.pageSize} ${c.filter}`).sort()
-  t.strictSame(events, [
-    '- 100 handle.name: "MSFTHISTORY!"'.replace('100', '99'),
-    '- 100 network.local.address.ip: "23.38.112.137" or network.remote.address.ip: "23.38.112.137"'.replace('100', '99'),
-    '- 100 file.fullPath: "C:\\Users\\User01\\Downloads\\Malware"'.replace('100', '99'),
-    '- 100 file.hash.md5: "7353f60b1739074eb17c5f4dddefe239"'.replace('100', '99'),
-    '- 100 file.hash.sha256: "4ad5e3c4ea0b3a8c84a5ba9ec4e8f0cd1cd26fbb54e1e01b54b0e6e0cc9a0f34"'.replace('100', '99'),
-    '- 100 file.name: "mystery.bin"',
-    '- 100 network.remote.address.fqdn: "tor-exit.example-relay.net"',
-    'true 100 file.fullPath: "C:\\Users\\User01\\Downloads\\Malware"',
-    'true 100 file.hash.md5: "7353f60b1739074eb17c5f4dddefe239"',
-    'true 100 file.hash.sha256: "4ad5e3c4ea0b3a8c84a5ba9ec4e8f0cd1cd26fbb54e1e01b54b0e6e0cc9a0f34"',
-    'true 100 file.name: "mystery.bin"',
-    'true 100 handle.name: "MSFTHISTORY!"',
-    'true 100 network.local.address.ip: "23.38.112.137" or network.remote.address.ip: "23.38.112.137"',
-    'true 100 network.remote.address.fqdn: "tor-exit.example-relay.net"'
-  ].sort(), 'Active with pageSize = limit, then Historical with limit − Active sightings; the duplicate once')
-  t.equal(sim.counters.logins, 1)
-})
+const SHA = '4ad5e3c4ea0b3a8c84a5ba9ec4e8f0cd1cd26fbb54e1e01b54b0e6e0cc9a0f34'
+const OTHERS_SCHEDULE = [
+  '- 99 handle.name: "MSFTHISTORY!"',
+  '- 99 network.local.address.ip: "23.38.112.137" or network.remote.address.ip: "23.38.112.137"',
+  '- 99 file.fullPath: "C:\\Users\\User01\\Downloads\\Malware"',
+  '- 100 file.name: "mystery.bin"',
+  '- 100 network.remote.address.fqdn: "tor-exit.example-relay.net"',
+  'true 100 file.fullPath: "C:\\Users\\User01\\Downloads\\Malware"',
+  'true 100 file.name: "mystery.bin"',
+  'true 100 handle.name: "MSFTHISTORY!"',
+  'true 100 network.local.address.ip: "23.38.112.137" or network.remote.address.ip: "23.38.112.137"',
+  'true 100 network.remote.address.fqdn: "tor-exit.example-relay.net"'
+]
+
+for (const batch of ['false', 'true']) {
+  t.test(`golden: one observable of each of the seven types, Active and Historical (hash batching ${batch})`, async (t) => {
+    const { sim, observe } = await setup(t, { QUALYS_BATCH_HASHES: batch })
+    t.strictSame(await observe(ALL_TYPES_REQUEST), ALL_TYPES_ANSWER)
+    const schedule = sim.calls.filter((c) => c.path === 'events').map((c) => `${c.state ?? '-'} ${c.pageSize} ${c.filter}`).sort()
+    const hashes = batch === 'true'
+      ? [ // one query per state for both hashes; Historical asked at once with the full page
+          `- 200 file.hash.sha256: "${SHA}" or file.hash.md5: "7353f60b1739074eb17c5f4dddefe239"`,
+          `true 200 file.hash.sha256: "${SHA}" or file.hash.md5: "7353f60b1739074eb17c5f4dddefe239"`
+        ]
+      : [
+          '- 99 file.hash.md5: "7353f60b1739074eb17c5f4dddefe239"',
+          `- 99 file.hash.sha256: "${SHA}"`,
+          'true 100 file.hash.md5: "7353f60b1739074eb17c5f4dddefe239"',
+          `true 100 file.hash.sha256: "${SHA}"`
+        ]
+    t.strictSame(schedule, [...OTHERS_SCHEDULE, ...hashes].sort(),
+      'Active with pageSize = limit, then Historical with limit − Active sightings; the duplicate once')
+    t.equal(sim.counters.logins, 1)
+  })
+}
 
 t.test('golden: no events at all', async (t) => {
   const { observe } = await setup(t)
