@@ -153,3 +153,13 @@ t.test('config claims apply to that request only', async (t) => {
   const without = await refer(app, bearer(hsToken(USER)), obs)
   t.match(without.body.data[0].url, /^https:\/\/qualysguard\.qg2\.apps\.qualys\.com\/ioc\//)
 })
+
+t.test('a remembered token still expires at its exp', async (t) => {
+  const { app } = await build(t)
+  const exp = Math.floor(Date.now() / 1000) + 1
+  const token = bearer(hsToken({ ...USER, exp }))
+  t.same((await refer(app, token)).body, OK, 'valid now')
+  t.same((await refer(app, token)).body, OK, 'and again, from memory')
+  await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50))
+  t.same((await refer(app, token)).body, fail('Token has expired'), 'refused once exp has passed')
+})

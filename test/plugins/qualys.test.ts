@@ -289,3 +289,23 @@ t.test('the lookup cache: keyed by credentials, off with a TTL of 0', async (t) 
   await observe([MUTEX], { user: 'eve', pass: 'eve-pw' })
   t.equal(eventCalls(sim).length, 4, 'another credential never reads it')
 })
+
+t.test('identical lookups under way at once share one call (cache on), never across credentials', async (t) => {
+  const sim = await withSimulator(t, { latencyMs: 50, accounts: { demo: 'demo-password', eve: 'eve-pw' } })
+  const { observe } = await relay(t, sim, { LOOKUP_CACHE_TTL_S: '60', QUALYS_CONCURRENCY: '2' })
+  await observe([IP]) // log in
+  sim.reset()
+  const answers = await Promise.all(Array.from({ length: 20 }, () => observe([MUTEX])))
+  t.ok(answers.every((a) => a.data.sightings.count === 2))
+  t.equal(eventCalls(sim).length, 2, '20 identical requests: one Active and one Historical call')
+  sim.reset()
+  await Promise.all([observe([{ type: 'domain', value: 'x.example' }]), observe([{ type: 'domain', value: 'x.example' }], { user: 'eve', pass: 'eve-pw' })])
+  t.same(eventCalls(sim).map((c) => c.user).sort(), ['demo', 'demo', 'eve', 'eve'], 'each credential makes its own calls')
+})
+
+t.test('with the cache off, every request asks Qualys', async (t) => {
+  const sim = await withSimulator(t, { latencyMs: 30 })
+  const { observe } = await relay(t, sim, { LOOKUP_CACHE_TTL_S: '0', QUALYS_CONCURRENCY: '4' })
+  await Promise.all(Array.from({ length: 5 }, () => observe([MUTEX])))
+  t.equal(eventCalls(sim).length, 10)
+})

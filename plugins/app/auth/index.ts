@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { createVerifier } from 'fast-jwt'
+import { LRUCache } from 'lru-cache'
 import { authError } from '../../../lib/errors.js'
 import { parseAllowList } from '../../../lib/hosts.js'
 import { createJwksClient, jwksOrigin, JwksUnavailableError } from './jwks.js'
@@ -24,7 +26,7 @@ declare module 'fastify' {
 interface Decoded { header: Record<string, unknown>, payload: Record<string, unknown> }
 interface JwtLike {
   decode: (token: string) => unknown
-  verify: (token: string, options?: Record<string, unknown>) => unknown
+  verify: (token: string) => unknown
 }
 
 export interface AuthOptions {
@@ -77,6 +79,16 @@ export function createAuthenticator (opts: AuthOptions) {
   const allowList = parseAllowList('JWKS_HOSTS', opts.jwksHosts)
   const jwks = opts.jwksClient ?? createJwksClient({ allowList })
   const publicUrl = opts.publicUrl?.replace(/\/+$/, '')
+  // One verifier per JWKS key, built once.
+  const rsVerifiers = new LRUCache<string, (token: string) => unknown>({ max: 100 })
+  const rsVerifier = (key: string) => {
+    let verify = rsVerifiers.get(key)
+    if (verify === undefined) {
+      verify = createVerifier({ key, algorithms: ['RS256'] })
+      rsVerifiers.set(key, verify)
+    }
+    return verify
+  }
 
   async function verifyRs256 (token: string, { header, payload }: Decoded) {
     if (allowList.hostnames.size === 0 && allowList.origins.size === 0) throw authError(MSG.jwksWrong)
@@ -93,11 +105,41 @@ export function createAuthenticator (opts: AuthOptions) {
     }
     if (key === undefined) throw authError(MSG.kid)
     try {
-      opts.jwt.verify(token, { key, algorithms: ['RS256'] })
+      rsVerifier(key)(token)
     } catch (err) {
       throw verifyFailure(err, MSG.rsSignature)
     }
   }
+
+  // Header, structure, then the signature and exp/nbf of the token's own mode (SPEC §2 order).
+  async function verify (token: string): Promise<Decoded> {
+    let decoded: Decoded
+    try {
+      decoded = opts.jwt.decode(token) as Decoded
+    } catch {
+      throw authError(MSG.structure)
+    }
+    const { header, payload } = decoded ?? {}
+    if (header === null || typeof header !== 'object' || payload === null ||
+      typeof payload !== 'object' || Array.isArray(payload)) {
+      throw authError(MSG.structure)
+    }
+    if (header.alg === 'HS256') {
+      if (opts.secretKey === undefined) throw authError('<SECRET_KEY> is missing')
+      try {
+        opts.jwt.verify(token)
+      } catch (err) {
+        throw verifyFailure(err, MSG.hsSignature)
+      }
+    } else if (header.alg === 'RS256') {
+      await verifyRs256(token, decoded)
+    } else {
+      throw authError(MSG.structure)
+    }
+    return decoded
+  }
+
+  const verified = new LRUCache<string, Decoded & { until: number }>({ max: 1000 })
 
   return async function authenticate (request: FastifyRequest): Promise<Credentials> {
     const header = request.headers.authorization
@@ -108,30 +150,17 @@ export function createAuthenticator (opts: AuthOptions) {
     }
     const token = parts[1] as string
 
-    let decoded: Decoded
-    try {
-      decoded = opts.jwt.decode(token) as Decoded
-    } catch {
-      throw authError(MSG.structure)
+    // XDR sends the same token with many requests: a verified token is remembered (by its exact
+    // text) until its exp, and at most 10 minutes so that a JWKS key rotation takes effect.
+    const now = Date.now()
+    let entry = verified.get(token)
+    if (entry === undefined || now >= entry.until) {
+      const decoded = await verify(token)
+      const exp = decoded.payload.exp
+      entry = { ...decoded, until: Math.min(typeof exp === 'number' ? exp * 1000 : Infinity, now + 600_000) }
+      verified.set(token, entry)
     }
-    const { header: jwtHeader, payload } = decoded ?? {}
-    if (jwtHeader === null || typeof jwtHeader !== 'object' || payload === null ||
-      typeof payload !== 'object' || Array.isArray(payload)) {
-      throw authError(MSG.structure)
-    }
-
-    if (jwtHeader.alg === 'HS256') {
-      if (opts.secretKey === undefined) throw authError('<SECRET_KEY> is missing')
-      try {
-        opts.jwt.verify(token)
-      } catch (err) {
-        throw verifyFailure(err, MSG.hsSignature)
-      }
-    } else if (jwtHeader.alg === 'RS256') {
-      await verifyRs256(token, decoded)
-    } else {
-      throw authError(MSG.structure)
-    }
+    const { header: jwtHeader, payload } = entry
 
     const aud = payload.aud
     if (aud !== undefined || jwtHeader.alg === 'RS256') {

@@ -51,6 +51,7 @@ export function createQualys (opts: QualysOptions) {
   const cache = opts.cacheTtlS > 0
     ? new LRUCache<string, QualysEvent[]>({ max: opts.cacheMax, ttl: opts.cacheTtlS * 1000 })
     : undefined
+  const inflight = cache === undefined ? undefined : new Map<string, Promise<QualysEvent[]>>()
   let loginCount = 0
 
   async function login (apiUrl: string, target: Target, key: string): Promise<string> {
@@ -120,6 +121,7 @@ export function createQualys (opts: QualysOptions) {
         retries: opts.retries,
         limiter,
         cache,
+        inflight,
         cacheKey: key,
         onCall: opts.onCall,
         token: async () => {

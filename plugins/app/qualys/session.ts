@@ -17,6 +17,7 @@ export interface Shared {
   login: () => Promise<string> // a new login (joins one already under way)
   refresh: (stale: string) => Promise<string> // one new login, shared by concurrent 401s
   cache?: { get: (k: string) => QualysEvent[] | undefined, set: (k: string, v: QualysEvent[]) => void }
+  inflight?: Map<string, Promise<QualysEvent[]>> // identical lookups under way, with the cache on
   cacheKey: string
   onCall?: (outcome: string) => void
 }
@@ -82,8 +83,24 @@ export class Session {
       this.shared.onCall?.('cache_hit')
       return hit
     }
-    const events = await this.shared.limiter(() => this.fetchEvents(query, undefined, batch))
-    this.shared.cache?.set(key, events)
+    const inflight = this.shared.inflight
+    const shared = inflight?.get(key)
+    if (shared !== undefined) {
+      this.shared.onCall?.('coalesced')
+      try {
+        return await this.race(shared)
+      } catch (err) {
+        // The request that made the call ran out of time (or stopped): ask again on our own.
+        if (!(err instanceof RelayError && err.code === 'timeout' && !this.signal.aborted)) throw err
+      }
+    }
+    const call = this.shared.limiter(() => this.fetchEvents(query, undefined, batch))
+    if (inflight !== undefined) {
+      inflight.set(key, call)
+      call.then((events) => this.shared.cache?.set(key, events), () => {}).finally(() => inflight.delete(key))
+    }
+    const events = await call
+    if (inflight === undefined) this.shared.cache?.set(key, events)
     return events
   }
 

@@ -1,0 +1,82 @@
+// The benchmark's markdown table and SVG chart (latency against the number of observables).
+
+export interface LatencyRow {
+  series: string
+  observables: number
+  medianMs: number
+  p90Ms: number
+  qualysCalls: number
+  referenceMs: number
+  referenceCalls: number
+}
+
+export function svgChart (rows: LatencyRow[], latencyMs: number): string {
+  const W = 640; const H = 360; const L = 70; const B = 50; const T = 30; const R = 170
+  const xs = [...new Set(rows.map((r) => r.observables))].sort((a, b) => a - b)
+  const maxY = Math.max(...rows.map((r) => Math.max(r.medianMs, r.referenceMs)))
+  const x = (n: number) => L + (W - L - R) * (xs.indexOf(n) / Math.max(1, xs.length - 1))
+  const y = (ms: number) => T + (H - T - B) * (1 - Math.log10(Math.max(1, ms)) / Math.log10(maxY * 1.2))
+  const series: Array<[string, string, (r: LatencyRow) => number, string]> = [
+    ['reference relay (computed)', '#999', (r) => r.referenceMs, 'sha256'],
+    ['this relay: sha256', '#d62728', (r) => r.medianMs, 'sha256'],
+    ['this relay: mixed types', '#1f77b4', (r) => r.medianMs, 'mixed']
+  ]
+  const lines = series.map(([label, color, value, name], i) => {
+    const pts = rows.filter((r) => r.series === name).map((r) => `${x(r.observables).toFixed(1)},${y(value(r)).toFixed(1)}`)
+    return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>` +
+      pts.map((p) => `<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3" fill="${color}"/>`).join('') +
+      `<text x="${W - R + 10}" y="${T + 20 + i * 20}" fill="${color}" font-size="12">${label}</text>`
+  })
+  const ticks = [10, 100, 1000, 10000].filter((v) => v <= maxY * 1.2)
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
+<rect width="${W}" height="${H}" fill="white"/>
+<text x="${L}" y="18" font-size="13">/observe median latency (ms, log scale), Qualys latency ${latencyMs} ms per call</text>
+<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#333"/><line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#333"/>
+${xs.map((n) => `<text x="${x(n)}" y="${H - B + 18}" font-size="11" text-anchor="middle">${n}</text>`).join('')}
+<text x="${(L + W - R) / 2}" y="${H - 12}" font-size="12" text-anchor="middle">distinct observables per request</text>
+${ticks.map((v) => `<text x="${L - 6}" y="${y(v) + 4}" font-size="11" text-anchor="end">${v}</text><line x1="${L}" y1="${y(v)}" x2="${W - R}" y2="${y(v)}" stroke="#eee"/>`).join('')}
+${lines.join('\n')}
+</svg>
+`
+}
+
+export function markdown (r: {
+  date: string,
+  machine: string,
+  latencyMs: number,
+  latency: LatencyRow[],
+  loginsPer1000: number,
+  refer: { rps: number, p99: number },
+  bare: { rps: number, p99: number },
+  observeCacheOff: { rps: number, p99: number },
+  observeCacheOn: { rps: number, p99: number },
+  rss: { beforeMb: number, afterMb: number, requests: number }
+}): string {
+  const ratio = (r.refer.rps / r.bare.rps * 100).toFixed(0)
+  return `# Benchmark ${r.date}
+
+Machine: ${r.machine}. Simulated Qualys latency: ${r.latencyMs} ms per call. Relay: compiled, NODE_ENV=production.
+
+## /observe latency (median of the requests; reference = login + 2 sequential calls per observable)
+
+| series | observables | median ms | p90 ms | Qualys calls / request | reference ms | reference calls | × latency |
+|---|---|---|---|---|---|---|---|
+${r.latency.map((l) => `| ${l.series} | ${l.observables} | ${l.medianMs.toFixed(0)} | ${l.p90Ms.toFixed(0)} | ${l.qualysCalls.toFixed(1)} | ${l.referenceMs} | ${l.referenceCalls} | ${(l.medianMs / r.latencyMs).toFixed(2)} |`).join('\n')}
+
+## Throughput (64 connections)
+
+| what | requests/s | p99 ms |
+|---|---|---|
+| /refer/observables (5 observables) | ${r.refer.rps.toFixed(0)} | ${r.refer.p99} |
+| bare Fastify route, same process (ceiling) | ${r.bare.rps.toFixed(0)} | ${r.bare.p99} |
+| /observe (1 observable), lookup cache off | ${r.observeCacheOff.rps.toFixed(1)} | ${r.observeCacheOff.p99} |
+| /observe (1 observable), lookup cache on | ${r.observeCacheOn.rps.toFixed(0)} | ${r.observeCacheOn.p99} |
+
+/refer reaches **${ratio} %** of the bare-route ceiling.
+
+## Logins and memory
+
+- Logins per 1,000 /observe requests with one credential: **${r.loginsPer1000}**.
+- RSS of the relay: ${r.rss.beforeMb.toFixed(1)} MB before, ${r.rss.afterMb.toFixed(1)} MB after ${r.rss.requests.toLocaleString('en')} requests (growth ${(r.rss.afterMb - r.rss.beforeMb).toFixed(1)} MB).
+`
+}

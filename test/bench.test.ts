@@ -1,0 +1,22 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import t from 'tap'
+import { spawnTs } from './helper.js'
+
+// The benchmark in smoke mode (tiny durations, relay from its sources): it must keep running and
+// writing its three reports. Its figures are not judged here: speed lives in `npm run bench`.
+t.test('npm run bench --smoke writes its JSON, markdown and SVG', async (t) => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'bench-'))
+  const bench = spawnTs(t, 'bench/run.ts', { BENCH_OUT: out, BENCH_LATENCY_MS: '5' }, ['--smoke'])
+  t.equal(await bench.exited, 0, bench.output().slice(-2000))
+  const files = readdirSync(out).sort()
+  t.same(files.map((f) => path.extname(f)), ['.json', '.md', '.svg'])
+  const json = JSON.parse(readFileSync(path.join(out, files[0] as string), 'utf8'))
+  t.equal(json.smoke, true)
+  t.same(json.latency.map((r: { series: string, observables: number }) => `${r.series} ${r.observables}`),
+    ['sha256 1', 'sha256 3', 'mixed 1', 'mixed 3'])
+  t.equal(json.loginsPer1000 > 0, true, 'a fresh relay logs in')
+  for (const key of ['refer', 'bare', 'observeCacheOff', 'observeCacheOn']) t.ok(json[key].rps > 0, `${key} measured`)
+  t.match(readFileSync(path.join(out, files[2] as string), 'utf8'), /^<svg /)
+})
