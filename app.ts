@@ -3,6 +3,7 @@ import AutoLoad from '@fastify/autoload'
 import { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { RelayError, invalidArgument } from './lib/errors.js'
 import { observablesMessage } from './lib/validation-message.js'
+import { scrub } from './lib/secrets.js'
 
 export interface AppOptions {
   // Environment to read the configuration from (tests pass their own); process.env otherwise.
@@ -15,6 +16,13 @@ export const options: FastifyServerOptions = {
   routerOptions: { ignoreTrailingSlash: true },
   logController: new LogController({ disableRequestLogging: true }),
   return503OnClosing: true
+}
+
+// Logger settings shared by server.ts, the demo and the tests: no header is logged at all (the
+// request line is our own), and these paths are redacted wherever an object carries them.
+export const loggerRedaction = {
+  paths: ['req.headers.authorization', 'headers.authorization', '*.pass', '*.password', '*.token', '*.SECRET_KEY'],
+  censor: '[redacted]'
 }
 
 const STATUS_TEXT: Record<number, [string, string]> = {
@@ -68,8 +76,11 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500
       ? err.statusCode
       : 500
-    if (status === 500) request.log.error({ err }, 'unhandled error')
-    else request.log.info({ code: err.code, status }, 'client error')
+    if (status === 500) {
+      // A bug's message may carry what the request held: never its password or token.
+      const secrets = [request.credentials?.pass, request.headers.authorization?.split(' ')[1]]
+      request.log.error({ err: { type: err.name, message: scrub(err.message, secrets), stack: scrub(err.stack ?? '', secrets) } }, 'unhandled error')
+    } else request.log.info({ code: err.code, status }, 'client error')
     return reply.code(status).send(frameworkError(status))
   })
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import Fastify from 'fastify'
 import fp from 'fastify-plugin'
 import closeWithGrace from 'close-with-grace'
-import app, { options } from './app.js'
+import app, { loggerRedaction, options } from './app.js'
 
 if (existsSync('.env')) process.loadEnvFile('.env')
 
@@ -16,7 +16,7 @@ const server = Fastify({
   ...options,
   logger: {
     level,
-    redact: { paths: ['req.headers.authorization', '*.pass', '*.password', '*.token'], censor: '[redacted]' },
+    redact: loggerRedaction,
     ...(process.stdout.isTTY && process.env.NODE_ENV !== 'production'
       ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
       : {})

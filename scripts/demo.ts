@@ -6,7 +6,7 @@ import closeWithGrace from 'close-with-grace'
 import { createSigner } from 'fast-jwt'
 import Fastify from 'fastify'
 import fp from 'fastify-plugin'
-import app, { options } from '../app.js'
+import app, { loggerRedaction, options } from '../app.js'
 import { startSimulator } from '../simulator/index.js'
 
 const port = Number(process.env.PORT ?? 9090)
@@ -24,6 +24,7 @@ const relay = Fastify({
   ...options,
   logger: {
     level: process.env.LOG_LEVEL ?? 'info',
+    redact: loggerRedaction,
     ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname' } } } : {})
   }
 })

@@ -8,7 +8,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js'
 import addFormatsModule from 'ajv-formats'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import app, { options } from '../app.js'
+import app, { loggerRedaction, options } from '../app.js'
 import { createSigner } from 'fast-jwt'
 import { startSimulator, type SimulatorOptions } from '../simulator/index.js'
 import { IndicatorSchema, JudgementSchema, RelationshipSchema, SightingSchema } from '../schemas/ctim.js'
@@ -40,7 +40,7 @@ export async function build (
       cb()
     }
   })
-  const fastify = Fastify({ ...options, logger: { level: 'trace', stream } })
+  const fastify = Fastify({ ...options, logger: { level: 'trace', stream, redact: loggerRedaction } })
   await fastify.register(fp(app), { env: { SECRET_KEY, LOG_LEVEL: 'trace', ...env } })
   if (extra !== undefined) fastify.register(async (f) => extra(f))
   await fastify.ready()

@@ -1,4 +1,5 @@
 import { RelayError } from '../../../lib/errors.js'
+export { scrub } from '../../../lib/secrets.js'
 
 const MAX_TEXT = 300
 

@@ -6,7 +6,7 @@ import pLimit, { type LimitFunction } from 'p-limit'
 import { Agent, request, type Dispatcher } from 'undici'
 import { isAllowedUrl, parseAllowList } from '../../../lib/hosts.js'
 import { USER_AGENT } from '../../../lib/version.js'
-import { networkError, qualysError, statusError } from './errors.js'
+import { networkError, qualysError, scrub, statusError } from './errors.js'
 import { readText, Session, type QualysEvent } from './session.js'
 import { DEFAULT_QUALYS_HOSTS } from './hosts.js'
 
@@ -69,7 +69,7 @@ export function createQualys (opts: QualysOptions) {
         body
       })
       status = res.statusCode
-      text = await readText(res.body)
+      text = scrub(await readText(res.body), [target.pass])
     } catch (err) {
       if ((err as Error).name === 'TimeoutError') throw qualysError.timeout(opts.deadlineMs)
       throw networkError(err, apiUrl)
@@ -123,6 +123,7 @@ export function createQualys (opts: QualysOptions) {
         cache,
         inflight,
         cacheKey: key,
+        secrets: [target.pass],
         onCall: opts.onCall,
         token: async () => {
           const cached = tokens.get(key)

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { request, type Dispatcher } from 'undici'
 import type { LimitFunction } from 'p-limit'
 import { RelayError } from '../../../lib/errors.js'
-import { networkError, qualysError, statusError } from './errors.js'
+import { networkError, qualysError, scrub, statusError } from './errors.js'
 
 export type QualysEvent = Record<string, unknown>
 
@@ -19,6 +19,7 @@ export interface Shared {
   cache?: { get: (k: string) => QualysEvent[] | undefined, set: (k: string, v: QualysEvent[]) => void }
   inflight?: Map<string, Promise<QualysEvent[]>> // identical lookups under way, with the cache on
   cacheKey: string
+  secrets: string[] // scrubbed from every upstream text
   onCall?: (outcome: string) => void
 }
 
@@ -186,7 +187,7 @@ export class Session {
       if (Number.isInteger(limit) && limit >= 1 && limit < this.shared.limiter.concurrency) {
         this.shared.limiter.concurrency = limit
       }
-      const text = await readText(res.body)
+      const text = scrub(await readText(res.body), [...this.shared.secrets, token])
       this.shared.onCall?.(String(res.statusCode))
       return { status: res.statusCode, headers: res.headers, text }
     } catch (err) {
