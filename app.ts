@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import path from 'node:path'
 import AutoLoad from '@fastify/autoload'
 import { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
@@ -10,8 +11,24 @@ export interface AppOptions {
   env?: Record<string, string | undefined>
 }
 
+// Errors Node's HTTP parser answers before Fastify sees a request (e.g. headers over 16 KB):
+// still the framework error shape, never a bare status line.
+function clientErrorHandler (err: Error & { code?: string }, socket: Socket) {
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+  const body = JSON.stringify({
+    code: status,
+    message: status === 431 ? 'Request Header Fields Too Large' : 'Bad Request',
+    reason: status === 431 ? 'The request headers are larger than the relay accepts.' : 'The request could not be parsed.'
+  })
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  } else socket.destroy()
+}
+
 // Server options shared by server.ts and test/helper.ts.
 export const options: FastifyServerOptions = {
+  clientErrorHandler,
   ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
   routerOptions: { ignoreTrailingSlash: true },
   logController: new LogController({ disableRequestLogging: true }),
@@ -26,6 +43,7 @@ export const loggerRedaction = {
 }
 
 const STATUS_TEXT: Record<number, [string, string]> = {
+  400: ['Bad Request', 'The request could not be parsed.'],
   404: ['Not Found', 'The requested URL was not found on the server.'],
   405: ['Method Not Allowed', 'The method is not allowed for the requested URL.'],
   413: ['Payload Too Large', 'The request body is larger than the relay accepts.'],
@@ -45,8 +63,11 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(AutoLoad, { dir: path.join(dir, 'plugins/external'), options: opts })
   await fastify.register(AutoLoad, { dir: path.join(dir, 'plugins/app'), options: opts })
 
-  // XDR does not always send a Content-Type: every body is JSON. Routes without a body schema
-  // ignore theirs; an empty body is left undefined for the schema to judge.
+  // XDR does not always send a Content-Type, nor a valid one: every body is JSON. Routes without
+  // a body schema ignore theirs; an empty body is left undefined for the schema to judge.
+  fastify.addHook('onRequest', async (request) => {
+    if (request.headers['content-type'] !== undefined) request.headers['content-type'] = 'application/json'
+  })
   fastify.removeAllContentTypeParsers()
   fastify.addContentTypeParser('*', { parseAs: 'string', bodyLimit: fastify.config.BODY_LIMIT },
     (request, body, done) => {

@@ -27,6 +27,7 @@ export interface SimCall {
 export interface SimulatorOptions {
   accounts?: Record<string, string>
   fixtures?: Fixtures
+  tenants?: Record<string, Fixtures> // per-user events: what a call returns depends on whose token it carries
   latencyMs?: number
   tokenTtlS?: number
   concurrencyLimitHeader?: number // sent as X-Concurrency-Limit-Limit
@@ -157,7 +158,8 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
       call.status = 400
       return res.writeHead(400, headers).end(JSON.stringify({ message: 'invalid page' }))
     }
-    let pool = call.state === 'true' ? fixtures.active : fixtures.historical
+    const data = opts.tenants?.[call.user ?? ''] ?? fixtures
+    let pool = call.state === 'true' ? data.active : data.historical
     if (call.filter !== undefined) {
       try {
         const query = parse(call.filter)

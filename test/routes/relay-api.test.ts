@@ -33,7 +33,7 @@ t.test('watchdog echoes Health-Check', async (t) => {
 
 t.test('bodies are JSON whatever the Content-Type', async (t) => {
   const { app } = await build(t)
-  for (const contentType of [undefined, 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-8']) {
+  for (const contentType of [undefined, 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-8', 'garbage', '*/*']) {
     const res = await app.inject({
       method: 'POST',
       url: '/deliberate/observables',

@@ -39,6 +39,8 @@ export interface AuthOptions {
   jwksClient?: ReturnType<typeof createJwksClient>
 }
 
+const MAX_TOKEN_LENGTH = 8192
+
 const MSG = {
   structure: 'Wrong JWT structure',
   jwksMissing: 'jwks_host is missing in JWT payload. Make sure custom_jwks_host field is present in module_type',
@@ -149,6 +151,8 @@ export function createAuthenticator (opts: AuthOptions) {
       throw authError('Wrong authorization type')
     }
     const token = parts[1] as string
+    // XDR's tokens are a few KB; a huge one is refused before any decoding work.
+    if (token.length > MAX_TOKEN_LENGTH) throw authError(MSG.structure)
 
     // XDR sends the same token with many requests: a verified token is remembered (by its exact
     // text) until its exp, and at most 10 minutes so that a JWKS key rotation takes effect.
