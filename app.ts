@@ -114,6 +114,14 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
     return reply.code(404).send(frameworkError(404))
   })
 
+  // Graceful shutdown: connections that carried in-flight requests are closed after their answer,
+  // so close() need not wait for clients' keep-alive to time out.
+  let closing = false
+  fastify.addHook('preClose', async () => { closing = true })
+  fastify.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
+
   // One line per request, with timing; no headers, so no token reaches the log.
   fastify.addHook('onResponse', async (request, reply) => {
     request.log.info({

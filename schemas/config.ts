@@ -28,6 +28,9 @@ export const ConfigSchema = Type.Object({
   QUALYS_RETRIES: Type.Integer({ minimum: 0, maximum: 10, default: 3 }),
   QUALYS_BATCH_HASHES: Type.Boolean({ default: true }),
   QUALYS_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 2 }),
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  METRICS_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000 }),
   LOOKUP_CACHE_TTL_S: Type.Integer({ minimum: 0, default: 60 }),
   LOOKUP_CACHE_MAX: Type.Integer({ minimum: 1, default: 10000 })
 })

@@ -164,8 +164,9 @@ export default fp(async function qualysPlugin (fastify: FastifyInstance) {
     retries: c.QUALYS_RETRIES,
     concurrency: c.QUALYS_CONCURRENCY,
     cacheTtlS: c.LOOKUP_CACHE_TTL_S,
-    cacheMax: c.LOOKUP_CACHE_MAX
+    cacheMax: c.LOOKUP_CACHE_MAX,
+    onCall: fastify.metrics.qualysCall
   })
   fastify.decorate('qualys', qualys)
   fastify.addHook('onClose', () => qualys.close())
-}, { name: 'qualys', dependencies: ['env'] })
+}, { name: 'qualys', dependencies: ['env', 'metrics'] })

@@ -84,6 +84,7 @@ export class Session {
       this.shared.onCall?.('cache_hit')
       return hit
     }
+    if (this.shared.cache !== undefined) this.shared.onCall?.('cache_miss')
     const inflight = this.shared.inflight
     const shared = inflight?.get(key)
     if (shared !== undefined) {

@@ -1,0 +1,70 @@
+import http from 'node:http'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
+
+export interface Metrics {
+  registry: Registry
+  qualysCall: (outcome: string) => void
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics
+  }
+}
+
+// Prometheus metrics, served on their own port (METRICS_PORT) so they never reach the public
+// relay behind the proxy. Off when METRICS_PORT is unset: the counters are then never created.
+export function createMetrics () {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'relay_' })
+  const requests = new Counter({ name: 'relay_http_requests_total', help: 'Requests by route, method and status', labelNames: ['route', 'method', 'status'], registers: [registry] })
+  const duration = new Histogram({
+    name: 'relay_http_request_duration_seconds',
+    help: 'Request latency by route',
+    labelNames: ['route', 'method'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25],
+    registers: [registry]
+  })
+  const calls = new Counter({ name: 'relay_qualys_calls_total', help: 'Qualys calls by outcome: HTTP status, network_error, retry, login', labelNames: ['outcome'], registers: [registry] })
+  const logins = new Counter({ name: 'relay_qualys_logins_total', help: 'Qualys logins', registers: [registry] })
+  const cache = new Counter({ name: 'relay_lookup_cache_total', help: 'Lookup cache results: hit, miss, coalesced (joined a call under way)', labelNames: ['result'], registers: [registry] })
+  const metrics = {
+    registry,
+    qualysCall (outcome: string) {
+      if (outcome === 'login') logins.inc()
+      if (outcome === 'cache_hit' || outcome === 'cache_miss' || outcome === 'coalesced') cache.inc({ result: outcome.replace('cache_', '') })
+      else calls.inc({ outcome })
+    },
+    observe (route: string, method: string, status: number, seconds: number) {
+      requests.inc({ route, method, status: String(status) })
+      duration.observe({ route, method }, seconds)
+    }
+  }
+  return metrics
+}
+
+export default fp(async function metricsPlugin (fastify: FastifyInstance) {
+  const { METRICS_PORT: port, METRICS_HOST: host } = fastify.config
+  if (port === undefined) {
+    fastify.decorate('metrics', { registry: new Registry(), qualysCall: () => {} })
+    return
+  }
+  const metrics = createMetrics()
+  fastify.decorate('metrics', metrics)
+  fastify.addHook('onResponse', async (request, reply) => {
+    metrics.observe(request.routeOptions.url ?? 'unknown', request.method, reply.statusCode, reply.elapsedTime / 1000)
+  })
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') return res.writeHead(404).end('Not Found')
+    metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      () => res.writeHead(500).end())
+  })
+  fastify.addHook('onReady', () => new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => resolve())
+  }))
+  fastify.addHook('onClose', () => new Promise<void>((resolve) => server.close(() => resolve())))
+}, { name: 'metrics', dependencies: ['env'] })

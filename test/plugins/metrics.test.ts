@@ -1,0 +1,73 @@
+import net, { type AddressInfo } from 'node:net'
+import t from 'tap'
+import { request } from 'undici'
+import { bearer, build, DEMO, hsToken, withSimulator } from '../helper.js'
+
+async function freePort (): Promise<number> {
+  const s = net.createServer()
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+  const { port } = s.address() as AddressInfo
+  await new Promise((resolve) => s.close(resolve))
+  return port
+}
+
+t.test('/metrics on its own port: requests, latency, Qualys calls, logins, cache', async (t) => {
+  const sim = await withSimulator(t)
+  const port = await freePort()
+  const { app } = await build(t, { API_URL: sim.url, METRICS_PORT: String(port) })
+  const observe = () => app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: [{ type: 'mutex', value: 'MSFTHISTORY!' }] })
+  await observe()
+  await observe() // from the lookup cache
+  await app.inject({ method: 'GET', url: '/nope' })
+  sim.inject({ status: 503 }, 4)
+  await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: [{ type: 'ip', value: '1.1.1.1' }] })
+
+  const res = await request(`http://127.0.0.1:${port}/metrics`)
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /text\/plain/)
+  const text = await res.body.text()
+  for (const line of [
+    /^relay_http_requests_total\{route="\/observe\/observables",method="POST",status="200"\} 3$/m,
+    /^relay_http_requests_total\{route="unknown",method="GET",status="404"\} 1$/m,
+    /^relay_http_request_duration_seconds_bucket\{le="\+Inf",route="\/observe\/observables",method="POST"\} 3$/m,
+    /^relay_qualys_logins_total 1$/m,
+    /^relay_qualys_calls_total\{outcome="200"\} 3$/m,
+    /^relay_qualys_calls_total\{outcome="503"\} 4$/m,
+    /^relay_qualys_calls_total\{outcome="retry"\} 3$/m,
+    /^relay_lookup_cache_total\{result="hit"\} 2$/m,
+    /^relay_lookup_cache_total\{result="miss"\} 4$/m,
+    /^relay_process_resident_memory_bytes \d+/m
+  ]) t.match(text, line, String(line))
+  t.equal((await request(`http://127.0.0.1:${port}/other`)).statusCode, 404)
+  const relayPort = await app.inject({ method: 'GET', url: '/metrics' })
+  t.equal(relayPort.statusCode, 404, 'never on the relay’s own port')
+})
+
+t.test('no metrics by default', async (t) => {
+  const { app } = await build(t)
+  t.equal((await app.inject({ method: 'GET', url: '/metrics' })).statusCode, 404)
+  t.equal((await app.metrics.registry.metrics()).trim(), '')
+})
+
+t.test('an overloaded event loop gets a fast 503 in the relay envelope', async (t) => {
+  const { app } = await build(t, { MAX_EVENT_LOOP_DELAY_MS: '50' })
+  // Keep the event loop saturated (80 ms busy turns) for a while, asking all along.
+  const until = Date.now() + 1500
+  const saturate = () => {
+    const end = Date.now() + 80
+    while (Date.now() < end) { /* busy */ }
+    if (Date.now() < until) setImmediate(saturate)
+  }
+  setImmediate(saturate)
+  const answers: Array<{ status: number, body: unknown, retryAfter: unknown }> = []
+  while (Date.now() < until) {
+    const res = await app.inject({ method: 'POST', url: '/version' })
+    answers.push({ status: res.statusCode, body: res.json(), retryAfter: res.headers['retry-after'] })
+  }
+  const refused = answers.filter((a) => a.status === 503)
+  t.ok(refused.length > 0, `${refused.length} of ${answers.length} requests refused while saturated`)
+  t.same(refused[0]?.body, { errors: [{ type: 'fatal', code: 'service unavailable', message: 'The relay is overloaded. Please try again later.' }] })
+  t.equal(refused[0]?.retryAfter, '5')
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  t.equal((await app.inject({ method: 'POST', url: '/version' })).statusCode, 200, 'served again once the loop is calm')
+})
