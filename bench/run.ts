@@ -3,7 +3,6 @@
 // --smoke: tiny durations and the relay from its sources, for the test that keeps this alive.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import net, { type AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
@@ -11,6 +10,7 @@ import { createSigner } from 'fast-jwt'
 import { request } from 'undici'
 import { startSimulator } from '../simulator/index.js'
 import { markdown, svgChart, type LatencyRow } from './report.js'
+import { freePort } from '../scripts/free-port.js'
 
 const smoke = process.argv.includes('--smoke')
 const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 50)
@@ -24,14 +24,6 @@ const headers = { authorization: `Bearer ${JWT}`, 'content-type': 'application/j
 const children: ChildProcess[] = []
 
 const sim = await startSimulator({ latencyMs })
-
-async function freePort (): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  const { port } = s.address() as AddressInfo
-  await new Promise((resolve) => s.close(resolve))
-  return port
-}
 
 async function startRelay (env: Record<string, string>): Promise<{ url: string, pid: number }> {
   const port = await freePort()

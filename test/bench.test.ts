@@ -20,3 +20,13 @@ t.test('npm run bench --smoke writes its JSON, markdown and SVG', async (t) => {
   for (const key of ['refer', 'bare', 'observeCacheOff', 'observeCacheOn']) t.ok(json[key].rps > 0, `${key} measured`)
   t.match(readFileSync(path.join(out, files[2] as string), 'utf8'), /^<svg /)
 })
+
+t.test('npm run load --smoke: no failed request, a report written', async (t) => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'load-'))
+  const load = spawnTs(t, 'bench/load.ts', { BENCH_OUT: out, BENCH_LATENCY_MS: '5' }, ['--smoke'])
+  t.equal(await load.exited, 0, load.output().slice(-2000))
+  const file = readdirSync(out).find((f) => f.endsWith('.json')) as string
+  const json = JSON.parse(readFileSync(path.join(out, file), 'utf8'))
+  t.match(json, { mode: 'load', smoke: true, failed: 0, answersWithErrors: 0, logins: 1 })
+  t.ok(json.requests > 0)
+})

@@ -1,19 +1,12 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import net, { type AddressInfo } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { Agent, request } from 'undici'
 import { build, ROOT, startJwks } from '../helper.js'
-
-async function freePort (): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  const { port } = s.address() as AddressInfo
-  await new Promise((resolve) => s.close(resolve))
-  return port
-}
+import { freePort } from '../../scripts/free-port.js'
 
 // Real nginx (Debian package) with a self-signed certificate, using deploy/nginx.conf as shipped,
 // only its ports and certificate paths changed for the test.

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createCtimBuilder, rfc3339 } from '../../plugins/app/ctim.js'
+import { createCtimBuilder, rfc3339 } from '../../plugins/app/ctim/index.js'
 import { ctimErrors } from '../helper.js'
 
 const build = createCtimBuilder()

@@ -1,15 +1,7 @@
-import net, { type AddressInfo } from 'node:net'
 import t from 'tap'
 import { request } from 'undici'
 import { bearer, build, DEMO, hsToken, withSimulator } from '../helper.js'
-
-async function freePort (): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  const { port } = s.address() as AddressInfo
-  await new Promise((resolve) => s.close(resolve))
-  return port
-}
+import { freePort } from '../../scripts/free-port.js'
 
 t.test('/metrics on its own port: requests, latency, Qualys calls, logins, cache', async (t) => {
   const sim = await withSimulator(t)

@@ -1,15 +1,12 @@
-import net, { type AddressInfo } from 'node:net'
 import t from 'tap'
 import { request } from 'undici'
 import { DEMO, hsToken, SECRET_KEY, spawnTs, withSimulator } from '../helper.js'
+import { freePort } from '../../scripts/free-port.js'
 
 // The real server.ts process: SIGTERM with a request in flight.
 t.test('SIGTERM: in-flight requests finish, new ones are refused, exit 0 within the grace period', async (t) => {
   const sim = await withSimulator(t, { latencyMs: 600 })
-  const s = net.createServer()
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  const port = (s.address() as AddressInfo).port
-  await new Promise((resolve) => s.close(resolve))
+  const port = await freePort()
   const server = spawnTs(t, 'server.ts', { PORT: String(port), HOST: '127.0.0.1', API_URL: sim.url, SECRET_KEY, SHUTDOWN_GRACE_MS: '5000', LOG_LEVEL: 'info' })
   await server.waitFor(/Server listening/)
   const url = `http://127.0.0.1:${port}`

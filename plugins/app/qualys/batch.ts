@@ -1,8 +1,9 @@
 import { QUERIES } from '../../../lib/qql.js'
 import type { Lookup } from '../../../lib/relay.js'
-import type { Observation } from '../ctim.js'
+import type { Observation } from '../ctim/index.js'
 import { lookupOne, safely, type Events } from './single.js'
-import { BatchRejected, type QualysEvent, type Session } from './session.js'
+import { BatchRejected } from './http.js'
+import type { QualysEvent, Session } from './session.js'
 
 export const BATCH_MAX = 50 // observables per query: keeps the URL well under common limits
 const MAX_PAGE = 1000 // the largest page size the reference relay was run with

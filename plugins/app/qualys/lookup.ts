@@ -1,5 +1,5 @@
 import type { Lookup } from '../../../lib/relay.js'
-import type { Observation } from '../ctim.js'
+import type { Observation } from '../ctim/index.js'
 import { lookupBatch, BATCH_MAX } from './batch.js'
 import { lookupOne } from './single.js'
 import type { Session } from './session.js'

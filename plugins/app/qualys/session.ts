@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { request, type Dispatcher } from 'undici'
+import { BatchRejected, header, readText, retryDelay, RETRIED, type Answer } from './http.js'
 import type { LimitFunction } from 'p-limit'
 import { RelayError } from '../../../lib/errors.js'
 import { networkError, qualysError, scrub, statusError } from './errors.js'
@@ -21,35 +22,6 @@ export interface Shared {
   cacheKey: string
   secrets: string[] // scrubbed from every upstream text
   onCall?: (outcome: string) => void
-}
-
-interface Answer { status: number, headers: Record<string, string | string[] | undefined>, text: string }
-
-const MAX_BODY = 64 * 1024 * 1024
-
-// A batched query that Qualys refused with a 400: for a batch that must never read as "no
-// events"; the caller queries the observables one by one instead.
-export class BatchRejected extends Error {}
-const RETRIED = new Set([409, 429, 503])
-
-function header (headers: Answer['headers'], name: string): string | undefined {
-  const v = headers[name]
-  return Array.isArray(v) ? v[0] : v
-}
-
-// How long Qualys asks us to wait: X-RateLimit-ToWait-Sec, else Retry-After, else backoff + jitter.
-export function retryDelay (headers: Answer['headers'], attempt: number, random = Math.random): number {
-  const toWait = Number(header(headers, 'x-ratelimit-towait-sec'))
-  if (Number.isFinite(toWait) && toWait >= 0 && header(headers, 'x-ratelimit-towait-sec') !== '') return toWait * 1000
-  const retryAfter = header(headers, 'retry-after')
-  if (retryAfter !== undefined && retryAfter !== '') {
-    const seconds = Number(retryAfter)
-    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
-    const date = Date.parse(retryAfter)
-    if (!Number.isNaN(date)) return Math.max(0, date - Date.now())
-  }
-  const base = Math.min(2000, 100 * 2 ** attempt)
-  return Math.round(base / 2 + random() * base / 2)
 }
 
 // One relay request's conversation with Qualys: a shared deadline, and a stop once
@@ -198,18 +170,4 @@ export class Session {
       throw networkError(err, this.apiUrl)
     }
   }
-}
-
-export async function readText (body: Dispatcher.ResponseData['body']): Promise<string> {
-  let size = 0
-  const chunks: Buffer[] = []
-  for await (const chunk of body) {
-    size += chunk.length
-    if (size > MAX_BODY) {
-      body.destroy()
-      throw qualysError.invalidBody('the answer is larger than the relay accepts')
-    }
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks).toString('utf8')
 }

@@ -2,67 +2,21 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { v5 as uuidv5 } from 'uuid'
-import type { Lookup } from '../../lib/relay.js'
+import type { Lookup } from '../../../lib/relay.js'
 import {
   DISPOSITIONS, SCHEMA_VERSION,
   type CtimObservable, type Indicator, type Judgement, type ObserveData, type Relationship,
   type Severity, type Sighting
-} from '../../schemas/ctim.js'
-import type { QualysEvent } from './qualys/session.js'
+} from '../../../schemas/ctim.js'
+import type { QualysEvent } from '../qualys/session.js'
+import { RELATIONS, rfc3339, score, SEVERITY, SOURCE, str, TITLES, VERDICTS, X500 } from './mapping.js'
 
-const SOURCE = 'Qualys IOC'
-const X500 = '6ba7b814-9dad-11d1-80b4-00c04fd430c8'
-
-const TITLES = [
-  'Known Good', 'Remediated', 'Suspicious Low File event', 'Suspicious Low Process event',
-  'Suspicious Low Network event', 'Suspicious Medium File event', 'Suspicious Medium Process event',
-  'Suspicious Medium Network event', 'Malicious File event', 'Malicious Process event', 'Malicious Network event'
-]
-const SEVERITY: Severity[] = ['None', 'High', 'Low', 'Low', 'Low', 'Medium', 'Medium', 'Medium', 'High', 'High', 'High']
-const VERDICTS: Record<string, keyof typeof DISPOSITIONS> = {
-  KNOWN: 1, UNKNOWN: 5, SUSPICIOUS: 3, MALICIOUS: 2, REMEDIATED: 2
-}
+export { rfc3339 } from './mapping.js'
 
 export interface Observation extends Lookup {
   active: QualysEvent[]
   historical: QualysEvent[]
 }
-
-// A present, non-empty string at a dotted path; anything else counts as missing.
-function str (event: unknown, path: string): string | undefined {
-  let cur = event
-  for (const key of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined
-    cur = (cur as Record<string, unknown>)[key]
-  }
-  if (typeof cur === 'number') return String(cur)
-  return typeof cur === 'string' && cur !== '' ? cur : undefined
-}
-
-// Qualys' `2020-02-10T00:21:04.000+0000` → RFC 3339 UTC `2020-02-10T00:21:04.000Z`.
-export function rfc3339 (value: string | undefined): string | undefined {
-  if (value === undefined) return undefined
-  const ms = Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString()
-}
-
-// The 0–10 score as an integer, undefined when missing, NaN when present but not a score.
-function score (event: QualysEvent): number | undefined {
-  const raw = event.score
-  if (raw === undefined || raw === null || raw === '') return undefined
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN
-  return Number.isInteger(n) && n >= 0 && n <= 10 ? n : NaN
-}
-
-const RELATIONS: Array<[string, CtimObservable['type'], string, string, CtimObservable['type']]> = [
-  ['file.fileName', 'file_name', 'File_Name_Of', 'file.sha256', 'sha256'],
-  ['file.fileName', 'file_name', 'File_Name_Of', 'file.md5', 'md5'],
-  ['file.fullPath', 'file_path', 'File_Path_Of', 'file.sha256', 'sha256'],
-  ['file.fullPath', 'file_path', 'File_Path_Of', 'file.md5', 'md5'],
-  ['process.processName', 'file_name', 'Connected_To', 'network.remoteIP', 'ip'],
-  ['process.processName', 'file_name', 'Connected_To', 'network.remoteDns', 'domain'],
-  ['network.remoteIP', 'ip', 'Resolved_To', 'network.remoteDns', 'domain']
-]
 
 export function createCtimBuilder (uuid4: () => string = randomUUID) {
   const base = (type: string, id: string, eventId: string | undefined) => ({
