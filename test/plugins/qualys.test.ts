@@ -309,3 +309,24 @@ t.test('with the cache off, every request asks Qualys', async (t) => {
   await Promise.all(Array.from({ length: 5 }, () => observe([MUTEX])))
   t.equal(eventCalls(sim).length, 10)
 })
+
+t.test('a Qualys certificate that does not verify: unknown, "Unable to verify SSL certificate"', async (t) => {
+  const { execFileSync } = await import('node:child_process')
+  const { mkdtempSync, readFileSync } = await import('node:fs')
+  const https = await import('node:https')
+  const os = await import('node:os')
+  const path = await import('node:path')
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'relay-tls-'))
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' })
+  let requests = 0
+  const server = https.createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) },
+    (_req, res) => { requests++; res.writeHead(201).end('token') })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => server.close(resolve)))
+  const apiUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const { app } = await build(t, { API_URL: apiUrl })
+  const res = await app.inject({ method: 'POST', url: '/health', headers: bearer(hsToken(DEMO)) })
+  t.match(res.json(), { errors: [{ type: 'fatal', code: 'unknown', message: /^Unable to verify SSL certificate: .*self[- ]signed/i }] })
+  t.equal(requests, 0, 'nothing was sent over the unverified connection')
+})
