@@ -10,7 +10,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import app, { loggerRedaction, options } from '../app.js'
 import { createSigner } from 'fast-jwt'
-import { startSimulator, type SimulatorOptions } from '../simulator/index.js'
+import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index.js'
 import { IndicatorSchema, JudgementSchema, RelationshipSchema, SightingSchema } from '../schemas/ctim.js'
 
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default
@@ -26,6 +26,22 @@ interface Tap { teardown: (fn: () => unknown) => void }
 
 // Every log line is kept so tests can prove no secret reaches the log.
 export const allLogs: string[] = []
+
+// Every secret a test file hands the relay is registered here; when the file ends, none may
+// appear in any log line it produced (a leak fails the file).
+const secrets = new Set<string>([SECRET_KEY])
+const simulators: Simulator[] = []
+export const registerSecret = (secret: unknown) => {
+  if (typeof secret === 'string' && secret.length >= 8) secrets.add(secret)
+}
+process.on('exit', () => {
+  for (const sim of simulators) for (const call of sim.calls) registerSecret(call.token)
+  const leaks = [...secrets].filter((secret) => allLogs.some((line) => line.includes(secret)))
+  if (leaks.length > 0) {
+    console.error(`secrets found in the relay's logs: ${leaks.map((l) => `${l.slice(0, 6)}…`).join(', ')}`)
+    process.exitCode = 1
+  }
+})
 
 export async function build (
   t: Tap,
@@ -52,13 +68,18 @@ export { startSimulator, type Simulator } from '../simulator/index.js'
 
 // HS256 tokens signed by the test itself with fast-jwt, not through the relay's code.
 export function hsToken (payload: Record<string, unknown>, key = SECRET_KEY): string {
-  return createSigner({ key, algorithm: 'HS256', noTimestamp: true })(payload)
+  const token = createSigner({ key, algorithm: 'HS256', noTimestamp: true })(payload)
+  registerSecret(payload.pass)
+  registerSecret(token)
+  return token
 }
 
 export const DEMO = { user: 'demo', pass: 'demo-password' }
 
 export async function withSimulator (t: Tap & { teardown: (fn: () => unknown) => void }, opts: SimulatorOptions = {}) {
   const sim = await startSimulator(opts)
+  simulators.push(sim)
+  for (const pass of Object.values(opts.accounts ?? { demo: 'demo-password' })) registerSecret(pass)
   t.teardown(() => sim.close())
   return sim
 }
@@ -96,8 +117,12 @@ export async function startJwks (t: Tap): Promise<JwksServer> {
     kid,
     privateKey: privatePem,
     publicKey: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
-    sign: (payload, opts = {}) =>
-      createSigner({ key: opts.key ?? privatePem, algorithm: 'RS256', kid: opts.kid ?? kid, noTimestamp: true })(payload),
+    sign: (payload, opts = {}) => {
+      const token = createSigner({ key: opts.key ?? privatePem, algorithm: 'RS256', kid: opts.kid ?? kid, noTimestamp: true })(payload)
+      registerSecret(payload.pass)
+      registerSecret(token)
+      return token
+    },
     close: () => new Promise((resolve) => server.close(() => resolve()))
   }
   t.teardown(() => jwks.close())
@@ -125,7 +150,9 @@ export function ctimErrors (data: Record<string, { docs: Array<{ type: string }>
 export function rawHsToken (payload: unknown, header: unknown = { alg: 'HS256', typ: 'JWT' }, key = SECRET_KEY): string {
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url')
   const input = `${b64(header)}.${b64(payload)}`
-  return `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`
+  const token = `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`
+  registerSecret(token)
+  return token
 }
 
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
