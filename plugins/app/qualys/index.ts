@@ -53,10 +53,8 @@ export function createQualys (opts: QualysOptions) {
     ? new LRUCache<string, QualysEvent[]>({ max: opts.cacheMax, ttl: opts.cacheTtlS * 1000 })
     : undefined
   const inflight = cache === undefined ? undefined : new Map<string, Promise<QualysEvent[]>>()
-  let loginCount = 0
 
   async function login (apiUrl: string, target: Target, key: string): Promise<string> {
-    loginCount++
     opts.onCall?.('login')
     const body = new URLSearchParams({ username: target.user, password: target.pass, token: 'true' }).toString()
     let status: number
@@ -139,7 +137,6 @@ export function createQualys (opts: QualysOptions) {
         }
       })
     },
-    get logins () { return loginCount },
     async close () {
       if (opts.dispatcher === undefined) await dispatcher.close()
     }
