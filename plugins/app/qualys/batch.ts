@@ -1,6 +1,7 @@
 import { QUERIES } from '../../../lib/qql.js'
 import type { Lookup } from '../../../lib/relay.js'
 import type { Observation } from '../ctim/index.js'
+import { str } from '../ctim/mapping.js'
 import { lookupOne, safely, type Events } from './single.js'
 import { BatchRejected } from './http.js'
 import type { QualysEvent, Session } from './session.js'
@@ -8,27 +9,26 @@ import type { QualysEvent, Session } from './session.js'
 export const BATCH_MAX = 50 // observables per query: keeps the URL well under common limits
 const MAX_PAGE = 1000 // the largest page size the reference relay was run with
 
-const FIELDS = {
-  md5: ['file.md5', 'process.processFile.md5'],
-  sha256: ['file.sha256', 'process.processFile.sha256']
-} as const
-
-function field (event: QualysEvent, path: string): string | undefined {
-  let cur: unknown = event
-  for (const key of path.split('.')) cur = (cur as Record<string, unknown> | undefined)?.[key]
-  return typeof cur === 'string' ? cur.toLowerCase() : undefined
+// An event's hashes, lower-cased: its file's, or its process image's.
+function hashes (event: QualysEvent) {
+  const read = (...paths: string[]) => paths.map((p) => str(event, p)?.toLowerCase())
+  return {
+    md5: read('file.md5', 'process.processFile.md5'),
+    sha256: read('file.sha256', 'process.processFile.sha256')
+  }
 }
 
 // The events of a batched answer per observable, or undefined when an event belongs to no
 // observable (the answer is not what we think it is). `full`: the answer filled its page, so an
 // observable is only known complete when it already has all the events it needs.
 function assign (events: Events, group: Lookup[], pageSize: number): { events: Events[], full: boolean } | undefined {
+  const wanted = group.map((item) => ({ type: item.type as 'md5' | 'sha256', value: item.value.toLowerCase() }))
   const out: Events[] = group.map(() => [])
   for (const event of events) {
+    const found = hashes(event)
     let owned = false
-    group.forEach((item, i) => {
-      const value = item.value.toLowerCase()
-      if (FIELDS[item.type as 'md5' | 'sha256'].some((path) => field(event, path) === value)) {
+    wanted.forEach(({ type, value }, i) => {
+      if (found[type].includes(value)) {
         out[i]?.push(event)
         owned = true
       }

@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { LRUCache } from 'lru-cache'
-import pLimit, { type LimitFunction } from 'p-limit'
+import pLimit from 'p-limit'
 import { Agent, request, type Dispatcher } from 'undici'
 import { isAllowedUrl, parseAllowList } from '../../../lib/hosts.js'
 import { USER_AGENT } from '../../../lib/version.js'
 import { networkError, qualysError, scrub, statusError } from './errors.js'
 import { readText } from './http.js'
-import { Session, type QualysEvent } from './session.js'
+import { Session, type QualysEvent, type Shared } from './session.js'
 import { DEFAULT_QUALYS_HOSTS } from './hosts.js'
 
 export { Session, type QualysEvent } from './session.js'
@@ -46,15 +46,15 @@ export function createQualys (opts: QualysOptions) {
   const allowList = parseAllowList('QUALYS_HOSTS', opts.qualysHosts ?? DEFAULT_QUALYS_HOSTS)
   const envOrigin = opts.apiUrl !== undefined ? new URL(opts.apiUrl).origin : undefined
   const margin = opts.tokenMarginMs ?? 5 * 60_000
-  const tokens = new LRUCache<string, { token: string, expiresAt: number }>({ max: 10_000 })
-  const logins = new Map<string, Promise<string>>()
-  const limiters = new LRUCache<string, LimitFunction>({ max: 10_000 })
   const cache = opts.cacheTtlS > 0
     ? new LRUCache<string, QualysEvent[]>({ max: opts.cacheMax, ttl: opts.cacheTtlS * 1000 })
     : undefined
   const inflight = cache === undefined ? undefined : new Map<string, Promise<QualysEvent[]>>()
+  // Everything kept per credential (API URL, user, password): its cap on calls, its token, its
+  // login under way; built once and shared by every session of that credential.
+  const credentials = new LRUCache<string, Shared>({ max: 10_000 })
 
-  async function login (apiUrl: string, target: Target, key: string): Promise<string> {
+  async function login (apiUrl: string, target: Target): Promise<{ token: string, expiresAt: number }> {
     opts.onCall?.('login')
     const body = new URLSearchParams({ username: target.user, password: target.pass, token: 'true' }).toString()
     let status: number
@@ -76,18 +76,35 @@ export function createQualys (opts: QualysOptions) {
     if (status < 200 || status >= 300) throw statusError(status, text, true)
     const token = text.trim()
     if (token === '') throw qualysError.invalidBody('an empty token')
-    const now = Date.now()
-    tokens.set(key, { token, expiresAt: expiry(token, now) - margin })
-    return token
+    return { token, expiresAt: expiry(token, Date.now()) - margin }
   }
 
-  function singleFlight (apiUrl: string, target: Target, key: string): Promise<string> {
-    let p = logins.get(key)
-    if (p === undefined) {
-      p = login(apiUrl, target, key).finally(() => logins.delete(key))
-      logins.set(key, p)
+  function credential (apiUrl: string, target: Target, key: string): Shared {
+    let cached: { token: string, expiresAt: number } | undefined
+    let pending: Promise<string> | undefined
+    // One login at a time per credential, shared by everyone who needs a token meanwhile.
+    const singleFlight = () => {
+      pending ??= login(apiUrl, target).then((t) => { cached = t; return t.token }).finally(() => { pending = undefined })
+      return pending
     }
-    return p
+    return {
+      dispatcher,
+      userAgent: USER_AGENT,
+      deadlineMs: opts.deadlineMs,
+      retries: opts.retries,
+      limiter: pLimit(opts.concurrency),
+      cache,
+      inflight,
+      cacheKey: key,
+      secrets: [target.pass],
+      onCall: opts.onCall,
+      token: async () => cached !== undefined && cached.expiresAt > Date.now() ? cached.token : singleFlight(),
+      login: singleFlight,
+      refresh: async (stale) => {
+        if (cached?.token === stale) cached = undefined
+        return cached !== undefined ? cached.token : singleFlight()
+      }
+    }
   }
 
   // The API URL a request may call: the token's (if allowed) or the environment's.
@@ -108,35 +125,14 @@ export function createQualys (opts: QualysOptions) {
     session (target: Target): Session {
       const apiUrl = resolveApiUrl(target.apiUrl)
       const key = createHash('sha256').update(`${apiUrl}\u0000${target.user}\u0000${target.pass}`).digest('hex')
-      let limiter = limiters.get(key)
-      if (limiter === undefined) {
-        limiter = pLimit(opts.concurrency)
-        limiters.set(key, limiter)
+      let shared = credentials.get(key)
+      if (shared === undefined) {
+        shared = credential(apiUrl, target, key)
+        credentials.set(key, shared)
       }
-      return new Session(apiUrl, {
-        dispatcher,
-        userAgent: USER_AGENT,
-        deadlineMs: opts.deadlineMs,
-        retries: opts.retries,
-        limiter,
-        cache,
-        inflight,
-        cacheKey: key,
-        secrets: [target.pass],
-        onCall: opts.onCall,
-        token: async () => {
-          const cached = tokens.get(key)
-          if (cached !== undefined && cached.expiresAt > Date.now()) return cached.token
-          return singleFlight(apiUrl, target, key)
-        },
-        login: () => singleFlight(apiUrl, target, key),
-        refresh: async (stale) => {
-          if (tokens.get(key)?.token === stale) tokens.delete(key)
-          const cached = tokens.get(key)
-          return cached !== undefined ? cached.token : singleFlight(apiUrl, target, key)
-        }
-      })
+      return new Session(apiUrl, shared)
     },
+
     async close () {
       if (opts.dispatcher === undefined) await dispatcher.close()
     }

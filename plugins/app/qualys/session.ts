@@ -69,13 +69,11 @@ export class Session {
       }
     }
     const call = this.shared.limiter(() => this.fetchEvents(query, undefined, batch))
-    if (inflight !== undefined) {
+    if (inflight !== undefined) { // exists exactly when the cache does
       inflight.set(key, call)
       call.then((events) => this.shared.cache?.set(key, events), () => {}).finally(() => inflight.delete(key))
     }
-    const events = await call
-    if (inflight === undefined) this.shared.cache?.set(key, events)
-    return events
+    return await call
   }
 
   private check () {
@@ -118,7 +116,7 @@ export class Session {
       const res = await this.send(`${this.apiUrl}/ioc/events?${query}`, token)
       if (res.status >= 200 && res.status < 300) return this.parse(res)
       if (res.status === 400 && batch) throw new BatchRejected()
-      if (res.status === 204 || res.status === 400 || res.status === 404) return []
+      if (res.status === 400 || res.status === 404) return []
       if (res.status === 401) {
         if (refreshed) this.stop(statusError(401, res.text, false))
         refreshed = true
