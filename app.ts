@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import path from 'node:path'
 import AutoLoad from '@fastify/autoload'
-import { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { errorCodes, LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { RelayError, invalidArgument } from './lib/errors.js'
 import { observablesMessage } from './lib/validation-message.js'
 import { scrub } from './lib/secrets.js'
@@ -57,6 +57,36 @@ function frameworkError (status: number) {
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const
 
+// An oversized body is still read to its end (and thrown away) up to this many bytes, so the
+// client, which is still sending, receives the 413 instead of a reset; beyond it the relay
+// answers at once and closes the connection.
+export const DRAIN_LIMIT = 16 * 1024 * 1024
+
+// The body as text, at most `limit` bytes; over it, a 413 once the rest is drained (bounded).
+function readBody (payload: NodeJS.ReadableStream, declared: number, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (declared > DRAIN_LIMIT) return reject(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE())
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= limit) chunks.push(chunk)
+      else if (size > DRAIN_LIMIT) finish()
+    }
+    const finish = (err?: Error) => {
+      payload.removeListener('data', onData)
+      payload.removeListener('end', finish)
+      payload.removeListener('error', finish)
+      if (err !== undefined) reject(err)
+      else if (size > limit) reject(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE())
+      else resolve(Buffer.concat(chunks).toString('utf8'))
+    }
+    payload.on('data', onData)
+    payload.on('end', finish)
+    payload.on('error', finish)
+  })
+}
+
 export default async function app (fastify: FastifyInstance, opts: AppOptions) {
   const dir = import.meta.dirname
 
@@ -69,16 +99,16 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
     if (request.headers['content-type'] !== undefined) request.headers['content-type'] = 'application/json'
   })
   fastify.removeAllContentTypeParsers()
-  fastify.addContentTypeParser('*', { parseAs: 'string', bodyLimit: fastify.config.BODY_LIMIT },
-    (request, body, done) => {
-      const text = String(body)
+  fastify.addContentTypeParser('*', (request, payload, done) => {
+    readBody(payload, Number(request.headers['content-length']), fastify.config.BODY_LIMIT).then((text) => {
       if (request.routeOptions.schema?.body === undefined || text.trim() === '') return done(null, undefined)
       try {
         done(null, JSON.parse(text))
       } catch {
         done(invalidArgument('Invalid JSON payload received. {"_schema": ["The body is not valid JSON."]}'))
       }
-    })
+    }, (err: Error) => done(err))
+  })
 
   fastify.register(AutoLoad, {
     dir: path.join(dir, 'routes'),

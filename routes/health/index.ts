@@ -15,7 +15,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       }
     }
   }, async (request) => {
-    await fastify.qualys.session(credentials(request)).health()
+    await fastify.qualys.session(credentials(request), request.log).health()
     return { data: { status: 'ok' as const } }
   })
 }

@@ -29,7 +29,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     let data: ObserveData = {}
     if (queryable.length > 0) {
       try {
-        const session = fastify.qualys.session(creds)
+        const session = fastify.qualys.session(creds, request.log)
         data = fastify.ctim(await lookupAll(session, queryable, creds.limit, fastify.config.QUALYS_BATCH_HASHES), creds.limit)
         errors.push(...session.errors)
       } catch (err) {

@@ -4,15 +4,16 @@ import path from 'node:path'
 import t from 'tap'
 import { chromium } from 'playwright-core'
 import { build, ROOT } from '../helper.js'
+import { PROGRAMS, withPrograms } from '../system.js'
 
 // Debian's chromium, headless, driven by playwright-core: Swagger UI as a user sees it.
-t.test('/docs in a real browser lists every route, and Try it out on /version works', async (t) => {
+withPrograms(t, [PROGRAMS.chromium], '/docs in a real browser lists every route, and Try it out on /version works', async (t, paths) => {
   const { app } = await build(t)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
 
   const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: paths.chromium,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run', '--disable-quic']
   })

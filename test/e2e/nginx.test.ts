@@ -7,12 +7,13 @@ import t from 'tap'
 import { Agent, request } from 'undici'
 import { build, ROOT, startJwks } from '../helper.js'
 import { freePort } from '../../scripts/free-port.js'
+import { PROGRAMS, withPrograms } from '../system.js'
 
 // Real nginx (Debian package) with a self-signed certificate, using deploy/nginx.conf as shipped,
 // only its ports and certificate paths changed for the test.
-t.test('behind nginx: an RS256 token addressed to the public https URL is accepted', async (t) => {
+withPrograms(t, [PROGRAMS.nginx, PROGRAMS.openssl], 'behind nginx: an RS256 token addressed to the public https URL is accepted', async (t, paths) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'relay-nginx-'))
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+  execFileSync(paths.openssl as string, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
     '-addext', 'subjectAltName=DNS:localhost', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' })
 
   const jwks = await startJwks(t)
@@ -45,7 +46,7 @@ http {
   include ${dir}/site.conf;
 }
 `)
-  const nginx = spawn('nginx', ['-p', dir, '-e', `${dir}/error.log`, '-c', `${dir}/nginx.conf`], { stdio: 'ignore' })
+  const nginx = spawn(paths.nginx as string, ['-p', dir, '-e', `${dir}/error.log`, '-c', `${dir}/nginx.conf`], { stdio: 'ignore' })
   t.teardown(() => { nginx.kill('SIGQUIT') })
   const dispatcher = new Agent({ connect: { ca: readFileSync(path.join(dir, 'cert.pem')) } })
   t.teardown(() => dispatcher.close())

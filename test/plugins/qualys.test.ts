@@ -330,3 +330,18 @@ t.test('a Qualys certificate that does not verify: unknown, "Unable to verify SS
   t.match(res.json(), { errors: [{ type: 'fatal', code: 'unknown', message: /^Unable to verify SSL certificate: .*self[- ]signed/i }] })
   t.equal(requests, 0, 'nothing was sent over the unverified connection')
 })
+
+t.test('a bug inside a lookup is logged at error level, scrubbed, and answered generically', async (t) => {
+  const sim = await withSimulator(t)
+  const { app, logs } = await build(t, { API_URL: sim.url })
+  const session = app.qualys.session(DEMO, app.log.child({ reqId: 'req-bug' }))
+  session.record(new TypeError(`cannot read x of undefined near ${DEMO.pass}`))
+  t.same(session.errors.map((e) => e.toJSON()), [fatal('unknown', 'Unexpected error while calling Qualys IOC')])
+  const line = logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'unexpected error during a Qualys lookup')
+  t.ok(line, 'the bug is logged')
+  t.equal(line?.level, 50, 'at error level')
+  t.equal(line?.reqId, 'req-bug', 'with the request’s logger')
+  t.equal(line?.error.type, 'TypeError')
+  t.equal(line?.error.message, 'cannot read x of undefined near [redacted]', 'the password is scrubbed')
+  t.notOk(logs.some((l) => l.includes(DEMO.pass)))
+})

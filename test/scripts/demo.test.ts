@@ -2,10 +2,11 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { ROOT, spawnTs } from '../helper.js'
+import { PROGRAMS, withPrograms } from '../system.js'
 
 const run = promisify(execFile)
 
-t.test('npm run demo: simulator + relay, the printed httpie examples work, Ctrl-C stops both', async (t) => {
+withPrograms(t, [PROGRAMS.httpie], 'npm run demo: simulator + relay, the printed httpie examples work, Ctrl-C stops both', async (t) => {
   const demo = spawnTs(t, 'scripts/demo.ts', { PORT: '0', DEMO_QUALYS_PORT: '0', LOG_LEVEL: 'warn' })
   const [, url] = await demo.waitFor(/^URL=(\S+)$/m)
   const [, jwt] = await demo.waitFor(/^JWT=(\S+)$/m)
@@ -22,11 +23,11 @@ t.test('npm run demo: simulator + relay, the printed httpie examples work, Ctrl-
   const observed = await sh('observe.sh')
   t.notOk(observed.errors, 'no errors')
   const types = new Set(observed.data.sightings.docs.map((d: { observables: Array<{ type: string }> }) => d.observables[0]?.type))
-  t.same([...types].sort(), ['domain', 'file_name', 'file_path', 'ip', 'md5', 'mutex', 'sha256'], 'examples/observe.sh: hits for all seven types')
+  t.same([...types].sort(), ['domain', 'file_name', 'file_path', 'ip', 'ipv6', 'md5', 'mutex', 'sha256'], 'examples/observe.sh: hits for all eight types')
   t.ok(observed.data.indicators.count > 0 && observed.data.judgements.count > 0 && observed.data.relationships.count > 0)
 
   const referred = await sh('refer.sh')
-  t.equal(referred.data.length, 7, 'examples/refer.sh: a link per observable')
+  t.equal(referred.data.length, 8, 'examples/refer.sh: a link per observable')
   const link = await fetch(referred.data[0].url)
   t.equal(link.status, 200, 'demo pivot links land on the simulator’s hunting page')
 

@@ -8,7 +8,7 @@ import { isAllowedUrl, parseAllowList } from '../../../lib/hosts.js'
 import { USER_AGENT } from '../../../lib/version.js'
 import { networkError, qualysError, scrub, statusError } from './errors.js'
 import { readText } from './http.js'
-import { Session, type QualysEvent, type Shared } from './session.js'
+import { Session, type QualysEvent, type SessionLog, type Shared } from './session.js'
 import { DEFAULT_QUALYS_HOSTS } from './hosts.js'
 
 export { Session, type QualysEvent } from './session.js'
@@ -122,7 +122,7 @@ export function createQualys (opts: QualysOptions) {
 
   return {
     // A session for one relay request; throws a RelayError when no allowed API URL exists.
-    session (target: Target): Session {
+    session (target: Target, log?: SessionLog): Session {
       const apiUrl = resolveApiUrl(target.apiUrl)
       const key = createHash('sha256').update(`${apiUrl}\u0000${target.user}\u0000${target.pass}`).digest('hex')
       let shared = credentials.get(key)
@@ -130,7 +130,7 @@ export function createQualys (opts: QualysOptions) {
         shared = credential(apiUrl, target, key)
         credentials.set(key, shared)
       }
-      return new Session(apiUrl, shared)
+      return new Session(apiUrl, shared, log)
     },
 
     async close () {

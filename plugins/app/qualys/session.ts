@@ -24,6 +24,9 @@ export interface Shared {
   onCall?: (outcome: string) => void
 }
 
+// Where a session reports a bug (an error that is not a relay error): the request's logger.
+export interface SessionLog { error: (obj: object, msg: string) => void }
+
 // One relay request's conversation with Qualys: a shared deadline, and a stop once
 // authentication has failed so that no further call or login is made for this request.
 export class Session {
@@ -32,13 +35,19 @@ export class Session {
   private readonly signal: AbortSignal
   private readonly deadline: number
 
-  constructor (private readonly apiUrl: string, private readonly shared: Shared) {
+  constructor (private readonly apiUrl: string, private readonly shared: Shared, private readonly log?: SessionLog) {
     this.signal = AbortSignal.timeout(shared.deadlineMs)
     this.deadline = Date.now() + shared.deadlineMs
   }
 
+  // The other observables' results survive a failed lookup: its error is kept for the answer.
+  // An error that is not a relay error is a bug: it is logged (scrubbed), and answered generically.
   record (err: unknown) {
-    this.errors.push(err instanceof RelayError ? err : new RelayError('unknown', 'Unexpected error while calling Qualys IOC'))
+    if (err instanceof RelayError) return this.errors.push(err)
+    const e = err instanceof Error ? err : new Error(String(err))
+    this.log?.error({ error: { type: e.name, message: scrub(e.message, this.shared.secrets), stack: scrub(e.stack ?? '', this.shared.secrets) } },
+      'unexpected error during a Qualys lookup')
+    this.errors.push(new RelayError('unknown', 'Unexpected error while calling Qualys IOC'))
   }
 
   // /health: a fresh login (it proves the password, not just a cached token) and an uncached call.

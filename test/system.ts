@@ -1,0 +1,56 @@
+import { accessSync, constants } from 'node:fs'
+import path from 'node:path'
+
+// Programs outside npm that some suites drive. None of them ships in a registry package that
+// works offline (each would download its binary at install time), so they come from Debian.
+export interface Program { name: string, command: string, install: string }
+
+export const PROGRAMS = {
+  httpie: { name: 'httpie', command: 'http', install: 'apt-get install httpie' },
+  nginx: { name: 'nginx', command: 'nginx', install: 'apt-get install nginx' },
+  openssl: { name: 'openssl', command: 'openssl', install: 'apt-get install openssl' },
+  chromium: { name: 'chromium', command: 'chromium', install: 'apt-get install chromium' },
+  redis: { name: 'redis-server', command: 'redis-server', install: 'apt-get install redis-server' }
+} satisfies Record<string, Program>
+
+// The command's absolute path on PATH, or undefined.
+export function which (command: string, pathVar = process.env.PATH ?? ''): string | undefined {
+  for (const dir of pathVar.split(path.delimiter)) {
+    if (dir === '') continue
+    const file = path.join(dir, command)
+    try {
+      accessSync(file, constants.X_OK)
+      return file
+    } catch {}
+  }
+  return undefined
+}
+
+export const underCi = (env = process.env) => env.CI !== undefined && !['', '0', 'false'].includes(env.CI.toLowerCase())
+
+interface Tap {
+  test: (name: string, ...args: any[]) => unknown
+}
+
+export type Paths = Record<string, string>
+
+// Runs `fn` as a subtest when every program is on PATH, with their absolute paths by command.
+// One is missing: with CI unset the subtest is skipped, and its one line says what to install;
+// under CI the subtest fails, so CI can never pass by skipping.
+export function withPrograms (t: Tap, programs: Program[], name: string, fn: (t: any, paths: Paths) => Promise<void>) {
+  const paths: Paths = {}
+  const missing: Program[] = []
+  for (const program of programs) {
+    const found = which(program.command)
+    if (found === undefined) missing.push(program)
+    else paths[program.command] = found
+  }
+  if (missing.length === 0) return t.test(name, (tt: any) => fn(tt, paths))
+  const line = missing.map((p) => `${p.name} not found — ${p.install}`).join('; ')
+  if (underCi()) {
+    return t.test(name, async (tt: any) => {
+      tt.fail(`${line} (CI is set: suites that need it must run, not skip)`)
+    })
+  }
+  return t.test(name, { skip: `skipped: ${line}` }, async () => {})
+}
