@@ -1,12 +1,15 @@
 import type { SupportedType } from '../schemas/observables.js'
 
+const ip = (v: string) => `network.local.address.ip: "${v}" or network.remote.address.ip: "${v}"`
+
 // The QQL filter and the human name of each supported observable type (SPEC §4).
 export const QUERIES: Record<SupportedType, { name: string, filter: (v: string) => string }> = {
   md5: { name: 'MD5', filter: (v) => `file.hash.md5: "${v}"` },
   sha256: { name: 'SHA256', filter: (v) => `file.hash.sha256: "${v}"` },
   file_name: { name: 'file name', filter: (v) => `file.name: "${v}"` },
   file_path: { name: 'file path', filter: (v) => `file.fullPath: "${v}"` },
-  ip: { name: 'IP', filter: (v) => `network.local.address.ip: "${v}" or network.remote.address.ip: "${v}"` },
+  ip: { name: 'IP', filter: ip },
+  ipv6: { name: 'IPv6', filter: ip },
   domain: { name: 'domain', filter: (v) => `network.remote.address.fqdn: "${v}"` },
   mutex: { name: 'mutex', filter: (v) => `handle.name: "${v}"` }
 }

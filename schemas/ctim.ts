@@ -16,21 +16,26 @@ export const OBSERVABLE_TYPES = [
 ] as const
 export const DISPOSITIONS = { 1: 'Clean', 2: 'Malicious', 3: 'Suspicious', 4: 'Common', 5: 'Unknown' } as const
 
+// CTIM's length limits on the texts we emit (SPEC §5): longer texts are cut to them.
+export const MAX_SHORT = 1024 // titles, reasons, producer, os
+export const MAX_DESCRIPTION = 5000
+
+// CTIM rejects blank strings anywhere: every string we emit holds a non-space character.
+const NonBlank = (opts: { maxLength?: number } = {}) => Type.String({ minLength: 1, pattern: '\\S', ...opts })
+
 const Id = Type.String({ maxLength: 2048, pattern: '^transient:.+' })
 const Time = Type.String({ format: 'date-time' })
 const Confidence = Type.Union(literals(CONFIDENCES))
 const SeveritySchema = Type.Union(literals(SEVERITIES))
-const Strings = Type.Array(Type.String())
+const Strings = Type.Array(NonBlank())
 
 export const CtimObservableSchema = Type.Object({
   type: Type.Union(literals(OBSERVABLE_TYPES)),
-  value: Type.String({ minLength: 1 })
+  value: NonBlank()
 }, { additionalProperties: false })
 
-// start_time is required by CTIM; it is optional here only because an event without any time
-// gets `observed_time: {}`, as the reference relay emits.
 const ObservedTime = Type.Object({
-  start_time: Type.Optional(Time),
+  start_time: Time,
   end_time: Type.Optional(Time)
 }, { additionalProperties: false })
 const ValidTime = Type.Object({
@@ -39,15 +44,15 @@ const ValidTime = Type.Object({
 }, { additionalProperties: false })
 
 const ExternalReference = Type.Object({
-  source_name: Type.String(),
-  description: Type.Optional(Type.String()),
-  url: Type.Optional(Type.String())
+  source_name: NonBlank(),
+  description: Type.Optional(NonBlank({ maxLength: MAX_DESCRIPTION })),
+  url: Type.Optional(NonBlank())
 })
 
 const base = {
   id: Id,
   schema_version: Type.Literal(SCHEMA_VERSION),
-  source: Type.String(),
+  source: NonBlank(),
   external_ids: Type.Optional(Strings)
 }
 
@@ -60,26 +65,26 @@ export const SightingSchema = Type.Object({
   external_references: Type.Optional(Type.Array(ExternalReference)),
   observables: Type.Array(CtimObservableSchema),
   relations: Type.Array(Type.Object({
-    origin: Type.String(),
-    relation: Type.String(),
+    origin: NonBlank(),
+    relation: NonBlank(),
     source: CtimObservableSchema,
     related: CtimObservableSchema
   }, { additionalProperties: false })),
   severity: SeveritySchema,
-  sensor: Type.String(),
+  sensor: NonBlank(),
   targets: Type.Array(Type.Object({
-    type: Type.String(),
+    type: NonBlank(),
     observables: Type.Array(CtimObservableSchema),
     observed_time: ObservedTime,
-    os: Type.Optional(Type.String())
+    os: Type.Optional(NonBlank({ maxLength: MAX_SHORT }))
   }, { additionalProperties: false })),
-  description: Type.String(),
+  description: NonBlank({ maxLength: MAX_DESCRIPTION }),
   data: Type.Object({
     columns: Type.Array(Type.Object({
-      name: Type.String(),
+      name: NonBlank(),
       type: Type.Union(literals(['observable', 'string', 'markdown', 'integer', 'number', 'url']))
     }, { additionalProperties: false })),
-    rows: Type.Array(Type.Array(Type.String())),
+    rows: Type.Array(Type.Array(NonBlank())),
     row_count: Type.Integer({ minimum: 0 })
   }, { additionalProperties: false })
 }, { $id: 'Sighting', additionalProperties: false })
@@ -87,8 +92,8 @@ export const SightingSchema = Type.Object({
 export const IndicatorSchema = Type.Object({
   ...base,
   type: Type.Literal('indicator'),
-  title: Type.String(),
-  producer: Type.String({ maxLength: 1024 }),
+  title: NonBlank({ maxLength: MAX_SHORT }),
+  producer: NonBlank({ maxLength: MAX_SHORT }),
   severity: SeveritySchema,
   valid_time: ValidTime,
   confidence: Confidence
@@ -108,7 +113,7 @@ export const JudgementSchema = Type.Intersect([
     external_references: Type.Optional(Type.Array(ExternalReference)),
     observable: CtimObservableSchema,
     priority: Type.Integer({ minimum: 0, maximum: 90 }),
-    reason: Type.String({ maxLength: 1024 }),
+    reason: Type.Optional(NonBlank({ maxLength: MAX_SHORT })),
     severity: SeveritySchema,
     valid_time: ValidTime
   }),
@@ -118,7 +123,7 @@ export const JudgementSchema = Type.Intersect([
 export const RelationshipSchema = Type.Object({
   ...base,
   type: Type.Literal('relationship'),
-  relationship_type: Type.String(),
+  relationship_type: NonBlank(),
   source_ref: Id,
   target_ref: Id
 }, { $id: 'Relationship', additionalProperties: false })

@@ -22,7 +22,11 @@ export interface TestApp {
   logs: string[]
 }
 
-interface Tap { teardown: (fn: () => unknown) => void }
+interface Tap { teardown: (fn: () => unknown) => void, fail?: (message: string) => void }
+
+// Routes whose answers hold CTIM documents: every answer any test receives from them is checked
+// against the CTIM schemas as it is sent (an invalid document fails the test that caused it).
+const CTIM_ROUTES = new Set(['/observe/observables', '/deliberate/observables'])
 
 // Every log line is kept so tests can prove no secret reaches the log.
 export const allLogs: string[] = []
@@ -58,6 +62,16 @@ export async function build (
   })
   const fastify = Fastify({ ...options, logger: { level: 'trace', stream, redact: loggerRedaction } })
   await fastify.register(fp(app), { env: { SECRET_KEY, LOG_LEVEL: 'trace', ...env } })
+  fastify.addHook('onSend', async (request, _reply, payload) => {
+    if (!CTIM_ROUTES.has(request.routeOptions.url ?? '') || typeof payload !== 'string') return payload
+    const problems = ctimErrors(JSON.parse(payload).data)
+    if (problems.length > 0) {
+      const message = `invalid CTIM in an answer of ${request.routeOptions.url}: ${problems.slice(0, 5).join('; ')}`
+      if (t.fail !== undefined) t.fail(message)
+      else throw new Error(message)
+    }
+    return payload
+  })
   if (extra !== undefined) fastify.register(async (f) => extra(f))
   await fastify.ready()
   t.teardown(() => fastify.close())
@@ -97,15 +111,16 @@ export interface JwksServer {
   close: () => Promise<void>
 }
 
-// A real local JWKS endpoint (GET /.well-known/jwks) with one RSA key, counting its requests.
-export async function startJwks (t: Tap): Promise<JwksServer> {
+// A real local JWKS endpoint (GET /.well-known/jwks) with one RSA key, counting its requests;
+// `delayMs` makes it slow, so that concurrent fetches overlap.
+export async function startJwks (t: Tap, delayMs = 0): Promise<JwksServer> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const kid = 'test-key-1'
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }
   const server = http.createServer((req, res) => {
     jwks.requests++
     if (req.url !== '/.well-known/jwks') return res.writeHead(404).end()
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }))
+    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })), delayMs)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
@@ -135,6 +150,7 @@ for (const schema of [SightingSchema, IndicatorSchema, JudgementSchema, Relation
 // Every CTIM document must validate against the relay's TypeBox schemas of the entity.
 export function ctimErrors (data: Record<string, { docs: Array<{ type: string }> }> | undefined): string[] {
   const out: string[] = []
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return out
   for (const { docs } of Object.values(data ?? {})) {
     for (const doc of docs) {
       const id = doc.type.charAt(0).toUpperCase() + doc.type.slice(1)
@@ -219,3 +235,15 @@ export function spawnTs (t: Tap, script: string, env: Record<string, string | un
 }
 
 export const ROOT = path.resolve(import.meta.dirname, '..')
+
+// Replaces every start_time/end_time that falls within [from, to] (the request's own time span)
+// by `marker`, so that a hand-written expectation can say "the request time".
+export function markRequestTimes (body: unknown, from: number, to: number, marker: string): any {
+  return JSON.parse(JSON.stringify(body), (key, value) => {
+    if ((key === 'start_time' || key === 'end_time') && typeof value === 'string') {
+      const ms = Date.parse(value)
+      if (ms >= from && ms <= to) return marker
+    }
+    return value
+  })
+}

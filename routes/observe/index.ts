@@ -17,6 +17,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: Envelope(ObserveDataSchema, 'CTIM documents, with the errors of calls that failed'), ...frameworkErrors }
     }
   }, async (request) => {
+    const requestTime = new Date()
     const creds = credentials(request)
     const { items, warnings } = lookups(request.body, fastify.config.MAX_OBSERVABLES)
     const errors: RelayError[] = [...warnings]
@@ -30,7 +31,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     if (queryable.length > 0) {
       try {
         const session = fastify.qualys.session(creds, request.log)
-        data = fastify.ctim(await lookupAll(session, queryable, creds.limit, fastify.config.QUALYS_BATCH_HASHES), creds.limit)
+        data = fastify.ctim(await lookupAll(session, queryable, creds.limit, fastify.config.QUALYS_BATCH_HASHES), creds.limit, requestTime)
         errors.push(...session.errors)
       } catch (err) {
         if (!(err instanceof RelayError)) throw err

@@ -6,7 +6,10 @@
 
 type Obs = { type: string, value: string }
 const SRC = { schema_version: '1.0.17', source: 'Qualys IOC' }
-const time = (t?: string) => t === undefined ? {} : { start_time: t, end_time: t }
+// An event without any time is observed at the request time (CTIM requires a start_time); the
+// golden test puts this marker where the answer holds a time taken during the request.
+export const REQUEST_TIME = '<the request time>'
+const time = (t = REQUEST_TIME) => ({ start_time: t, end_time: t })
 
 export const SHA = '4ad5e3c4ea0b3a8c84a5ba9ec4e8f0cd1cd26fbb54e1e01b54b0e6e0cc9a0f34'
 export const SHA_UPPER = SHA.toUpperCase()
@@ -72,7 +75,7 @@ export const indicator = (id: string, event: string, title: string, severity: st
   id, type: 'indicator', ...SRC, title, producer: 'Qualys IOC', severity, valid_time: {}, external_ids: [event], confidence: 'High'
 })
 
-export const judgement = (n: number, o: { event: string, observable: Obs, disposition: number, name: string, reason: string, severity: string }) => ({
+export const judgement = (n: number, o: { event: string, observable: Obs, disposition: number, name: string, reason?: string, severity: string }) => ({
   id: `transient:judgement-${n}`,
   type: 'judgement',
   ...SRC,
@@ -83,7 +86,7 @@ export const judgement = (n: number, o: { event: string, observable: Obs, dispos
   external_references: [],
   observable: o.observable,
   priority: 90,
-  reason: o.reason,
+  ...(o.reason === undefined ? {} : { reason: o.reason }),
   severity: o.severity,
   valid_time: {}
 })
@@ -97,7 +100,7 @@ const J = (n: number) => `transient:judgement-${n}`
 
 // Targets and relations of the fixture events, as read off events.json by hand.
 const win7Targets = [{ type: 'hostname', value: 'WIN7-HOST-01' }, { type: 'ip', value: '10.10.10.29' },
-  { type: 'mac_address', value: '00:50:56:a1:2b:3c' }, { type: 'ip', value: 'fe80::c1d2:3e4f:5a6b:7c8d' }]
+  { type: 'mac_address', value: '00:50:56:a1:2b:3c' }, { type: 'ipv6', value: 'fe80::c1d2:3e4f:5a6b:7c8d' }]
 const bublikRelations = [
   rel('File_Name_Of', { type: 'file_name', value: 'bublik.exe' }, { type: 'sha256', value: SHA }),
   rel('File_Name_Of', { type: 'file_name', value: 'bublik.exe' }, { type: 'md5', value: BUBLIK_MD5 }),
@@ -144,7 +147,7 @@ export const J_FILE_ACTIVE = (n: number, observable: Obs) => [
   judgement(n + 1, { event: EVENT.fileActive, observable, disposition: 3, name: 'Suspicious', reason: 'Heur.Packed', severity: 'High' })
 ]
 export const J_FILE_HISTORICAL = (n: number) =>
-  judgement(n, { event: EVENT.fileHistorical, observable: O.sha256, disposition: 5, name: 'Unknown', reason: '', severity: 'Unknown' })
+  judgement(n, { event: EVENT.fileHistorical, observable: O.sha256, disposition: 5, name: 'Unknown', severity: 'Unknown' })
 
 // POST /observe/observables with one observable of each type (plus an ignored type and a duplicate).
 export const ALL_TYPES_REQUEST = [
@@ -243,10 +246,10 @@ export const ALL_TYPES_ANSWER = {
         J_FILE_HISTORICAL(3),
         judgement(4, { event: EVENT.processActive, observable: O.md5, disposition: 3, name: 'Suspicious', reason: 'PowerShell.Obfuscated', severity: 'Medium' }),
         ...J_FILE_ACTIVE(5, O.filePath),
-        judgement(7, { event: EVENT.networkActive, observable: O.ip, disposition: 1, name: 'Clean', reason: '', severity: 'None' }),
+        judgement(7, { event: EVENT.networkActive, observable: O.ip, disposition: 1, name: 'Clean', severity: 'None' }),
         judgement(8, { event: EVENT.networkHistorical, observable: O.domain, disposition: 2, name: 'Malicious', reason: 'Tor.ExitNode', severity: 'High' }),
         judgement(9, { event: EVENT.networkHistorical, observable: O.domain, disposition: 2, name: 'Malicious', reason: 'Tor.ExitNode', severity: 'High' }),
-        judgement(10, { event: EVENT.networkHistorical, observable: O.domain, disposition: 5, name: 'Unknown', reason: '', severity: 'High' }),
+        judgement(10, { event: EVENT.networkHistorical, observable: O.domain, disposition: 5, name: 'Unknown', severity: 'High' }),
         judgement(11, { event: EVENT.mutexHistorical, observable: O.mutex, disposition: 1, name: 'Clean', reason: 'Windows.Shell', severity: 'None' })
       ]
     },

@@ -1,7 +1,7 @@
 import t from 'tap'
-import { bearer, build, ctimErrors, DEMO, hsToken, normaliseIds, withSimulator } from '../helper.js'
+import { bearer, build, ctimErrors, DEMO, hsToken, markRequestTimes, normaliseIds, withSimulator } from '../helper.js'
 import {
-  ALL_TYPES_ANSWER, ALL_TYPES_REQUEST, EVENT, INDICATOR_ID, I_FILE_ACTIVE, J_FILE_ACTIVE, OBSERVABLES as O,
+  ALL_TYPES_ANSWER, ALL_TYPES_REQUEST, EVENT, INDICATOR_ID, I_FILE_ACTIVE, J_FILE_ACTIVE, OBSERVABLES as O, REQUEST_TIME,
   S_FILE_ACTIVE, S_FILE_HISTORICAL, indicator, judgement, relationship, sighting
 } from '../golden/expected.js'
 
@@ -11,13 +11,14 @@ async function setup (t: any, env: Record<string, string> = {}) {
   const sim = await withSimulator(t)
   const { app } = await build(t, { API_URL: sim.url, LOOKUP_CACHE_TTL_S: '0', ...env })
   const observe = async (payload: unknown, claims: Record<string, unknown> = {}) => {
+    const from = Date.now() - 1 // a time taken during the request: ISO times carry milliseconds
     const res = await app.inject({
       method: 'POST', url: '/observe/observables', headers: bearer(hsToken({ ...DEMO, ...claims })), payload: JSON.stringify(payload)
     })
     t.equal(res.statusCode, 200)
     const body = res.json()
     t.strictSame(ctimErrors(body.data), [], 'every document validates against the CTIM schemas')
-    const { body: normalised, problems } = normaliseIds(body)
+    const { body: normalised, problems } = normaliseIds(markRequestTimes(body, from, Date.now() + 1, REQUEST_TIME))
     t.strictSame(problems, [], 'random ids are unique uuid4s')
     return normalised
   }
@@ -161,4 +162,60 @@ t.test('golden: an observable with more events than the default limit of 100', a
     event: 'F_noisy-a0_1-3-2020', observable: { type: 'sha256', value: NOISY }, disposition: 5, name: 'Unknown', reason: 'Adware.Toolbar', severity: 'Low'
   }))
   t.strictSame(sim.calls.filter((c) => c.path === 'events').map((c) => `${c.state} ${c.pageSize}`), ['true 100'], 'Historical is skipped: the page is full')
+})
+
+t.test('golden: an ipv6 observable, queried as an ip; IPv6 targets and relations typed ipv6', async (t) => {
+  const { sim, observe } = await setup(t)
+  const v6 = { type: 'ipv6', value: '2001:db8:beef::35' }
+  const event = 'N_3e8a1c52-7d94-4b0f-a6e2-91c5d8f7b304_-5501238740021937655_2212'
+  const indicatorId = 'transient:indicator-57f9489e-03c4-5790-add0-a4932b2c1486' // Python: uuid5(NAMESPACE_X500, event)
+  const answer = await observe([v6])
+  t.strictSame(answer, {
+    data: {
+      sightings: {
+        count: 1,
+        docs: [sighting(1, {
+          observable: v6,
+          event,
+          time: '2020-03-18T08:05:41.000Z',
+          active: true,
+          severity: 'Medium',
+          relations: [
+            { origin: 'Qualys IOC', relation: 'Connected_To', source: { type: 'file_name', value: 'curl' }, related: v6 },
+            { origin: 'Qualys IOC', relation: 'Connected_To', source: { type: 'file_name', value: 'curl' }, related: { type: 'domain', value: 'c2.ipv6-beacon.example' } },
+            { origin: 'Qualys IOC', relation: 'Resolved_To', source: v6, related: { type: 'domain', value: 'c2.ipv6-beacon.example' } }
+          ],
+          targets: [
+            { type: 'hostname', value: 'UBUNTU-SRV-07' }, { type: 'ipv6', value: '2001:db8:10::7' },
+            { type: 'mac_address', value: '52:54:00:3a:9c:11' }
+          ],
+          os: 'Ubuntu 22.04.4 LTS'
+        })]
+      },
+      indicators: { count: 1, docs: [indicator(indicatorId, event, 'Suspicious Medium Network event', 'Medium')] },
+      judgements: {
+        count: 1,
+        docs: [judgement(1, { event, observable: v6, disposition: 3, name: 'Suspicious', reason: 'Network.Beacon', severity: 'Medium' })]
+      },
+      relationships: {
+        count: 3,
+        docs: [
+          relationship(1, 'based-on', 'transient:judgement-1', indicatorId),
+          relationship(2, 'based-on', 'transient:sighting-1', 'transient:judgement-1'),
+          relationship(3, 'sighting-of', 'transient:sighting-1', indicatorId)
+        ]
+      }
+    }
+  })
+  const filters = sim.calls.filter((c) => c.path === 'events').map((c) => c.filter)
+  t.ok(filters.every((f) => f === 'network.local.address.ip: "2001:db8:beef::35" or network.remote.address.ip: "2001:db8:beef::35"'),
+    'queried exactly as an ip')
+})
+
+t.test('golden: an event without any time is observed at the request time', async (t) => {
+  const { observe } = await setup(t)
+  const answer = await observe([O.fileName])
+  const sight = answer.data.sightings.docs.find((d: { external_ids: string[] }) => d.external_ids[0] === EVENT.untimedHistorical)
+  t.strictSame(sight.observed_time, { start_time: REQUEST_TIME, end_time: REQUEST_TIME })
+  t.strictSame(sight.targets[0].observed_time, { start_time: REQUEST_TIME, end_time: REQUEST_TIME })
 })

@@ -26,6 +26,8 @@ t.test('all seven types, with spaces, quotes, backslashes, slashes and non-ASCII
       { type: 'file_path', value: 'C:\\Users\\Jürgen\\Downloads\\say "hi".exe' },
       { type: 'file_path', value: '/usr/local/bin/x~y' },
       { type: 'ip', value: '10.0.0.1', extra: 1 },
+      { type: 'ipv6', value: '2001:db8::a:1' },
+      { type: 'ip', value: '   ' },
       { type: 'SHA256', value: 'ignored: types match exactly' },
       { type: 'domain', value: 'пример.рф' },
       { type: 'mutex', value: 'Global\\Mtx`1*' },
@@ -44,6 +46,8 @@ t.test('all seven types, with spaces, quotes, backslashes, slashes and non-ASCII
       item('file_path-%2Fusr%2Flocal%2Fbin%2Fx~y', 'file path', 'file.fullPath%3A%20%22/usr/local/bin/x~y%22'),
       item('ip-10.0.0.1', 'IP',
         'network.local.address.ip%3A%20%2210.0.0.1%22%20or%20network.remote.address.ip%3A%20%2210.0.0.1%22'),
+      item('ipv6-2001%3Adb8%3A%3Aa%3A1', 'IPv6',
+        'network.local.address.ip%3A%20%222001%3Adb8%3A%3Aa%3A1%22%20or%20network.remote.address.ip%3A%20%222001%3Adb8%3A%3Aa%3A1%22'),
       item('domain-%D0%BF%D1%80%D0%B8%D0%BC%D0%B5%D1%80.%D1%80%D1%84', 'domain',
         'network.remote.address.fqdn%3A%20%22%D0%BF%D1%80%D0%B8%D0%BC%D0%B5%D1%80.%D1%80%D1%84%22'),
       item('mutex-Global%5CMtx%601%2A', 'mutex', 'handle.name%3A%20%22Global%5CMtx%601%2A%22')

@@ -4,12 +4,12 @@ import fp from 'fastify-plugin'
 import { v5 as uuidv5 } from 'uuid'
 import type { Lookup } from '../../../lib/relay.js'
 import {
-  DISPOSITIONS, SCHEMA_VERSION,
+  DISPOSITIONS, MAX_DESCRIPTION, MAX_SHORT, SCHEMA_VERSION,
   type CtimObservable, type Indicator, type Judgement, type ObserveData, type Relationship,
   type Severity, type Sighting
 } from '../../../schemas/ctim.js'
 import type { QualysEvent } from '../qualys/session.js'
-import { RELATIONS, rfc3339, score, SEVERITY, SOURCE, str, TITLES, VERDICTS, X500 } from './mapping.js'
+import { cut, ipType, RELATIONS, rfc3339, score, SEVERITY, SOURCE, str, TITLES, VERDICTS, X500 } from './mapping.js'
 
 export { rfc3339 } from './mapping.js'
 
@@ -27,9 +27,10 @@ export function createCtimBuilder (uuid4: () => string = randomUUID) {
     external_ids: eventId === undefined ? [] : [eventId]
   })
 
-  function sighting (event: QualysEvent, observable: CtimObservable, active: boolean, severity: Severity): Sighting {
-    const time = rfc3339(str(event, 'dateTime')) ?? rfc3339(str(event, 'eventProcessedTime'))
-    const observedTime = time === undefined ? {} : { start_time: time, end_time: time }
+  // `now`: the request time, for an event without any time (CTIM requires a start_time).
+  function sighting (event: QualysEvent, observable: CtimObservable, active: boolean, severity: Severity, now: string): Sighting {
+    const time = rfc3339(str(event, 'dateTime')) ?? rfc3339(str(event, 'eventProcessedTime')) ?? now
+    const observedTime = { start_time: time, end_time: time }
     const targetObservables: CtimObservable[] = []
     const host = str(event, 'asset.netBiosName')
     if (host !== undefined) targetObservables.push({ type: 'hostname', value: host })
@@ -37,7 +38,8 @@ export function createCtimBuilder (uuid4: () => string = randomUUID) {
     for (const nic of Array.isArray(interfaces) ? interfaces : []) {
       const ip = str(nic, 'ipAddress')
       const mac = str(nic, 'macAddress')
-      if (ip !== undefined) targetObservables.push({ type: 'ip', value: ip })
+      const type = ip === undefined ? undefined : ipType(ip)
+      if (type !== undefined) targetObservables.push({ type, value: ip as string })
       if (mac !== undefined) targetObservables.push({ type: 'mac_address', value: mac })
     }
     const os = str(event, 'asset.fullOSName')
@@ -45,9 +47,12 @@ export function createCtimBuilder (uuid4: () => string = randomUUID) {
     for (const [from, fromType, relation, to, toType] of RELATIONS) {
       const a = str(event, from)
       const b = str(event, to)
-      if (a !== undefined && b !== undefined) {
-        relations.push({ origin: SOURCE, relation, source: { type: fromType, value: a }, related: { type: toType, value: b } })
-      }
+      if (a === undefined || b === undefined) continue
+      // An address is typed by its family (ipv6 is its own CTIM type); a non-address is left out.
+      const source = { type: fromType === 'ip' ? ipType(a) : fromType, value: a }
+      const related = { type: toType === 'ip' ? ipType(b) : toType, value: b }
+      if (source.type === undefined || related.type === undefined) continue
+      relations.push({ origin: SOURCE, relation, source, related } as Sighting['relations'][number])
     }
     return {
       ...base('sighting', uuid4(), str(event, 'id')),
@@ -64,9 +69,9 @@ export function createCtimBuilder (uuid4: () => string = randomUUID) {
         type: 'endpoint',
         observables: targetObservables,
         observed_time: observedTime,
-        ...(os === undefined ? {} : { os })
+        ...(os === undefined ? {} : { os: cut(os, MAX_SHORT) })
       }],
-      description: `A Qualys IOC event related to "${observable.value}"`,
+      description: cut(`A Qualys IOC event related to "${observable.value}"`, MAX_DESCRIPTION),
       data: { columns: [{ name: 'Active', type: 'string' }], rows: [[active ? 'True' : 'False']], row_count: 1 }
     }
   }
@@ -88,7 +93,7 @@ export function createCtimBuilder (uuid4: () => string = randomUUID) {
     const raw = (entry as { verdict?: unknown } | null)?.verdict
     const verdict = Array.isArray(raw) ? raw[0] : raw
     const disposition = VERDICTS[typeof verdict === 'string' ? verdict.toUpperCase() : ''] ?? 5
-    const reason = (entry as { threatName?: unknown } | null)?.threatName
+    const reason = str(entry, 'threatName')
     return {
       ...base('judgement', uuid4(), str(event, 'id')),
       type: 'judgement',
@@ -98,7 +103,7 @@ export function createCtimBuilder (uuid4: () => string = randomUUID) {
       external_references: [],
       observable,
       priority: 90,
-      reason: typeof reason === 'string' ? reason : '',
+      ...(reason === undefined ? {} : { reason: cut(reason, MAX_SHORT) }),
       severity,
       valid_time: {}
     } as Judgement
@@ -113,7 +118,8 @@ export function createCtimBuilder (uuid4: () => string = randomUUID) {
   })
 
   // SPEC §5: docs in request order, Active then Historical; each kind cut at `limit` per observable.
-  return function build (observations: Observation[], limit: number): ObserveData {
+  return function build (observations: Observation[], limit: number, requestTime: Date = new Date()): ObserveData {
+    const now = requestTime.toISOString()
     const sightings: Sighting[] = []
     const indicators: Indicator[] = []
     const judgements: Judgement[] = []
@@ -126,7 +132,7 @@ export function createCtimBuilder (uuid4: () => string = randomUUID) {
         if (s >= limit) break
         const sc = score(event)
         const severity: Severity = sc === undefined || Number.isNaN(sc) ? 'Unknown' : SEVERITY[sc] as Severity
-        const sight = sighting(event, observable, isActive, severity)
+        const sight = sighting(event, observable, isActive, severity, now)
         sightings.push(sight); s++
         let ind: Indicator | undefined
         if (sc !== undefined && i < limit) {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { DISPOSITIONS, type CtimObservable, type Severity } from '../../../schemas/ctim.js'
 import type { QualysEvent } from '../qualys/session.js'
 
@@ -16,22 +17,42 @@ export const VERDICTS: Record<string, keyof typeof DISPOSITIONS> = {
   KNOWN: 1, UNKNOWN: 5, SUSPICIOUS: 3, MALICIOUS: 2, REMEDIATED: 2
 }
 
-// A present, non-empty string at a dotted path; anything else counts as missing.
+// A present, non-blank string (or a finite number, as text) at a dotted path; anything else,
+// blank strings included, counts as missing: CTIM rejects blank strings.
 export function str (event: unknown, path: string): string | undefined {
   let cur = event
   for (const key of path.split('.')) {
     if (cur === null || typeof cur !== 'object') return undefined
     cur = (cur as Record<string, unknown>)[key]
   }
-  if (typeof cur === 'number') return String(cur)
-  return typeof cur === 'string' && cur !== '' ? cur : undefined
+  if (typeof cur === 'number') return Number.isFinite(cur) ? String(cur) : undefined
+  return typeof cur === 'string' && /\S/.test(cur) ? cur : undefined
 }
 
-// Qualys' `2020-02-10T00:21:04.000+0000` → RFC 3339 UTC `2020-02-10T00:21:04.000Z`.
+// The CTIM type of an address: `ip` (IPv4), `ipv6`, or undefined when it is no IP address at all.
+export function ipType (value: string): 'ip' | 'ipv6' | undefined {
+  const family = isIP(value)
+  return family === 4 ? 'ip' : family === 6 ? 'ipv6' : undefined
+}
+
+// Cuts a text to CTIM's limit (in UTF-16 units, never inside a surrogate pair), marking the cut.
+export function cut (text: string, max: number): string {
+  if (text.length <= max) return text
+  let end = max - 1
+  const last = text.charCodeAt(end - 1)
+  if (last >= 0xd800 && last <= 0xdbff) end--
+  return `${text.slice(0, end)}…`
+}
+
+// Qualys' `2020-02-10T00:21:04.000+0000` → RFC 3339 UTC `2020-02-10T00:21:04.000Z`. Only an ISO
+// date-time is read: Date.parse alone would take "7" for the year 2001.
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/
 export function rfc3339 (value: string | undefined): string | undefined {
-  if (value === undefined) return undefined
+  if (value === undefined || !ISO.test(value)) return undefined
   const ms = Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString()
+  if (Number.isNaN(ms)) return undefined
+  const iso = new Date(ms).toISOString()
+  return /^\d{4}-/.test(iso) ? iso : undefined
 }
 
 // The 0–10 score as an integer, undefined when missing, NaN when present but not a score.
