@@ -8,7 +8,8 @@ import { matches, parse, QqlError } from './qql.js'
 // fault injection and counters. It imports nothing from the relay.
 
 export type Fault =
-  | { status: number, headers?: Record<string, string>, body?: string }
+  // headers may be built when the fault is served (e.g. a Retry-After date relative to that moment)
+  | { status: number, headers?: Record<string, string> | (() => Record<string, string>), body?: string }
   | { hang: true } | { reset: true } | { invalidJson: true } | { cutBody: true }
   | { pass: true } // no fault for this call: lets a test aim at the Nth call
 
@@ -113,7 +114,8 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
       return true
     }
     call.status = fault.status
-    res.writeHead(fault.status, { 'content-type': 'text/plain', ...fault.headers }).end(fault.body ?? '')
+    const headers = typeof fault.headers === 'function' ? fault.headers() : fault.headers
+    res.writeHead(fault.status, { 'content-type': 'text/plain', ...headers }).end(fault.body ?? '')
     return true
   }
 

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import t from 'tap'
@@ -39,6 +39,10 @@ withPrograms(t, [PROGRAMS.chromium], '/docs in a real browser lists every route,
 
   const dir = path.join(ROOT, 'artifacts')
   mkdirSync(dir, { recursive: true })
-  await page.screenshot({ path: path.join(dir, 'docs.png'), fullPage: false })
-  t.pass(`screenshot saved to ${path.join('artifacts', 'docs.png')}`)
+  const file = path.join(dir, 'docs.png')
+  rmSync(file, { force: true })
+  await page.screenshot({ path: file, fullPage: false })
+  const png = readFileSync(file)
+  t.ok(png.length > 1000, `artifacts/docs.png holds ${png.length} bytes`)
+  t.same([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'and is a PNG')
 })

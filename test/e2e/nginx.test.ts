@@ -22,13 +22,19 @@ withPrograms(t, [PROGRAMS.nginx, PROGRAMS.openssl], 'behind nginx: an RS256 toke
   const relayPort = (app.server.address() as AddressInfo).port
   const [httpsPort, httpPort] = [await freePort(), await freePort()]
 
-  const site = readFileSync(path.join(ROOT, 'deploy/nginx.conf'), 'utf8')
-    .replace('server 127.0.0.1:9090;', `server 127.0.0.1:${relayPort};`)
-    .replace('listen 443 ssl;', `listen 127.0.0.1:${httpsPort} ssl;`)
-    .replace('listen 80;', `listen 127.0.0.1:${httpPort};`)
-    .replace(/ssl_certificate\s+\S+;/, `ssl_certificate ${dir}/cert.pem;`)
-    .replace(/ssl_certificate_key\s+\S+;/, `ssl_certificate_key ${dir}/key.pem;`)
-  t.not(site, readFileSync(path.join(ROOT, 'deploy/nginx.conf'), 'utf8'))
+  // Each change must apply exactly once: a shipped file that drifted fails here, not later.
+  let site = readFileSync(path.join(ROOT, 'deploy/nginx.conf'), 'utf8')
+  const edits: Array<[RegExp, string]> = [
+    [/server 127\.0\.0\.1:9090;/g, `server 127.0.0.1:${relayPort};`],
+    [/listen 443 ssl;/g, `listen 127.0.0.1:${httpsPort} ssl;`],
+    [/listen 80;/g, `listen 127.0.0.1:${httpPort};`],
+    [/ssl_certificate\s+\S+;/g, `ssl_certificate ${dir}/cert.pem;`],
+    [/ssl_certificate_key\s+\S+;/g, `ssl_certificate_key ${dir}/key.pem;`]
+  ]
+  for (const [pattern, replacement] of edits) {
+    t.equal(site.match(pattern)?.length ?? 0, 1, `deploy/nginx.conf has ${pattern.source} once`)
+    site = site.replace(pattern, replacement)
+  }
   writeFileSync(path.join(dir, 'site.conf'), site)
   writeFileSync(path.join(dir, 'nginx.conf'), `
 worker_processes 1;

@@ -20,8 +20,17 @@ t.test('an unknown kid refetches at most once per host per minute; keys refresh 
   clock += 3_600_000
   await client.getKey(jwks.origin, jwks.kid)
   t.equal(jwks.requests, 3, 'keys older than an hour are refreshed')
-  await Promise.all([1, 2, 3].map(() => client.getKey(jwks.origin, 'x')))
-  t.equal(jwks.requests, 3, 'concurrent misses share one fetch (and were just refreshed)')
+})
+
+t.test('concurrent first fetches (cold cache, slow JWKS) make one request', async (t) => {
+  const jwks = await startJwks(t, 200)
+  const client = createJwksClient({ allowList: parseAllowList('JWKS_HOSTS', jwks.origin) })
+  const keys = await Promise.all(Array.from({ length: 8 }, () => client.getKey(jwks.origin, jwks.kid)))
+  t.ok(keys.every((k) => k !== undefined && k === keys[0]), 'every caller gets the key')
+  t.equal(jwks.requests, 1, '8 concurrent callers, one request at the JWKS server')
+  const misses = await Promise.all(Array.from({ length: 4 }, () => client.getKey(jwks.origin, 'unknown-kid')))
+  t.same(misses, [undefined, undefined, undefined, undefined])
+  t.equal(jwks.requests, 1, 'an unknown kid just after the fetch does not refetch')
 })
 
 t.test('allow-list parsing and matching', async (t) => {

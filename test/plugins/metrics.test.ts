@@ -65,8 +65,14 @@ t.test('an overloaded event loop gets a fast 503 in the relay envelope', async (
   t.same(refused[0]?.body, { errors: [{ type: 'fatal', code: 'service unavailable', message: 'The relay is overloaded. Please try again later.' }] })
   t.equal(refused[0]?.retryAfter, '5')
   t.ok(answers.every((a) => a.status === 200 || a.status === 503), 'nothing but 200 or the 503')
-  await new Promise((resolve) => setTimeout(resolve, 1000))
-  const calm = await request(url, { method: 'POST' })
-  t.equal(calm.statusCode, 200, 'served again once the loop is calm')
-  await calm.body.dump()
+  // Served again once the loop is calm: how soon depends on the machine (a parallel test job can
+  // stall the loop), so ask until a 200 comes, within a generous bound.
+  let calm = 0
+  for (const giveUp = Date.now() + 20_000; calm !== 200 && Date.now() < giveUp;) {
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const res = await request(url, { method: 'POST' })
+    calm = res.statusCode
+    await res.body.dump()
+  }
+  t.equal(calm, 200, 'served again once the loop is calm')
 })

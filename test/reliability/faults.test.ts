@@ -22,7 +22,7 @@ t.test('upstream faults end in their SPEC §6 error, in time, keeping the rest',
   const cases: Array<[string, Fault[], { code: string, message: string | RegExp } | undefined]> = [
     ['429 storm, no wait headers', Array(4).fill({ status: 429 }), tooMany],
     ['429 storm with X-RateLimit-ToWait-Sec', Array(4).fill({ status: 429, headers: { 'x-ratelimit-towait-sec': '0.05' } }), tooMany],
-    ['429 storm with Retry-After as a date', Array(4).fill({ status: 429, headers: { 'retry-after': new Date(Date.now() + 100).toUTCString() } }), tooMany],
+    ['429 storm with Retry-After as a date', Array(4).fill({ status: 429, headers: () => ({ 'retry-after': new Date(Date.now() + 100).toUTCString() }) }), tooMany],
     ['429 then success', [{ status: 429, headers: { 'retry-after': '0' } }], undefined],
     ['503 storm', Array(4).fill({ status: 503 }), { code: 'service unavailable', message: 'Service temporarily unavailable. Please try again later.' }],
     ['500 with an HTML body', [{ status: 500, body: '<!DOCTYPE html><html><head><title>500</title></head><body>Server Error</body></html>' }],
@@ -75,4 +75,21 @@ t.test('slow answers near the deadline: what arrives in time is kept, the rest t
   t.ok(Date.now() - started < 1800, 'answered soon after the deadline')
   t.same(body.errors, [{ type: 'fatal', code: 'timeout', message: 'Qualys IOC did not answer in time (limit 1000 ms)' }])
   t.ok(body.data.sightings.count >= 1, 'the calls that finished in time are kept')
+})
+
+// The date is built when the 429 is served, 2 s ahead: HTTP dates have whole seconds, so the
+// relay must wait between 1 and 2 s before its retry (never 0), and then succeed.
+t.test('a Retry-After HTTP date is waited for', async (t) => {
+  const sim = await withSimulator(t)
+  const { app } = await build(t, { API_URL: sim.url, LOOKUP_CACHE_TTL_S: '0', QUALYS_CONCURRENCY: '1', QUALYS_DEADLINE_MS: '10000' })
+  await app.inject({ method: 'POST', url: '/health', headers: bearer(hsToken(DEMO)) })
+  sim.reset()
+  sim.inject({ status: 429, headers: () => ({ 'retry-after': new Date(Date.now() + 2000).toUTCString() }) })
+  const res = await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: [MUTEX] })
+  t.notOk(res.json().errors, 'the retry succeeded')
+  const [throttled, retried] = sim.calls.filter((c) => c.path === 'events')
+  t.equal(throttled?.status, 429)
+  t.equal(retried?.status, 200)
+  const gap = (retried?.at ?? 0) - (throttled?.at ?? 0)
+  t.ok(gap >= 900 && gap <= 2500, `the retry came ${gap} ms after the 429 (the date was 1–2 s ahead)`)
 })
