@@ -5,6 +5,7 @@ export interface LatencyRow {
   observables: number
   medianMs: number
   p90Ms: number
+  p99Ms: number
   qualysCalls: number
   referenceMs: number
   referenceCalls: number
@@ -45,6 +46,8 @@ export function markdown (r: {
   machine: string,
   latencyMs: number,
   latency: LatencyRow[],
+  grouping: Record<string, { medianMs: number, p99Ms: number, qualysCalls: number }>,
+  relayCpu: { requests: number, answerBytes: number, medianWallMs: number, cpuMsPerRequest: number },
   loginsPer1000: number,
   refer: { rps: number, p99: number },
   bare: { rps: number, p99: number },
@@ -59,9 +62,21 @@ Machine: ${r.machine}. Simulated Qualys latency: ${r.latencyMs} ms per call. Rel
 
 ## /observe latency (median of the requests; reference = login + 2 sequential calls per observable)
 
-| series | observables | median ms | p90 ms | Qualys calls / request | reference ms | reference calls | × latency |
-|---|---|---|---|---|---|---|---|
-${r.latency.map((l) => `| ${l.series} | ${l.observables} | ${l.medianMs.toFixed(0)} | ${l.p90Ms.toFixed(0)} | ${l.qualysCalls.toFixed(1)} | ${l.referenceMs} | ${l.referenceCalls} | ${(l.medianMs / r.latencyMs).toFixed(2)} |`).join('\n')}
+| series | observables | median ms | p90 ms | p99 ms | Qualys calls / request | reference ms | reference calls | × latency |
+|---|---|---|---|---|---|---|---|---|
+${r.latency.map((l) => `| ${l.series} | ${l.observables} | ${l.medianMs.toFixed(0)} | ${l.p90Ms.toFixed(0)} | ${l.p99Ms.toFixed(0)} | ${l.qualysCalls.toFixed(1)} | ${l.referenceMs} | ${l.referenceCalls} | ${(l.medianMs / r.latencyMs).toFixed(2)} |`).join('\n')}
+
+Mixed series: the seven types in turn (7 of each at 49), two events per observable (one Active, one Historical).
+
+## Grouping of the largest mixed request (QUALYS_BATCH)
+
+| QUALYS_BATCH | Qualys calls / request | median ms | p99 ms |
+|---|---|---|---|
+${Object.entries(r.grouping).map(([mode, g]) => `| ${mode} | ${g.qualysCalls.toFixed(1)} | ${g.medianMs.toFixed(0)} | ${g.p99Ms.toFixed(0)} |`).join('\n')}
+
+## The relay's own CPU per answer
+
+Qualys answering at once, lookup cache off, 50 sha256 observables finding 100 events (a ${(r.relayCpu.answerBytes / 1024).toFixed(0)} KB answer), ${r.relayCpu.requests} sequential requests: **${r.relayCpu.cpuMsPerRequest.toFixed(1)} ms of relay CPU per answer** (user + system time of the relay process), median request time ${r.relayCpu.medianWallMs.toFixed(1)} ms.
 
 ## Throughput (64 connections)
 

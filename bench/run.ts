@@ -9,23 +9,27 @@ import autocannon from 'autocannon'
 import { createSigner } from 'fast-jwt'
 import { request } from 'undici'
 import { startSimulator } from '../simulator/index.js'
+import { loadFixtures } from '../simulator/fixtures/index.js'
+import { benchFixtures, observables } from './fixtures.js'
 import { markdown, svgChart, type LatencyRow } from './report.js'
 import { freePort } from '../scripts/free-port.js'
 
 const smoke = process.argv.includes('--smoke')
 const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 50)
 const S = smoke
-  ? { samples: 3, duration: 1, logins: 64, rssRequests: 320, sizes: [1, 3] }
-  : { samples: 21, duration: 10, logins: 1000, rssRequests: 100_000, sizes: [1, 10, 50] }
+  ? { samples: 3, duration: 1, logins: 64, rssRequests: 320, sizes: [1, 3], cpuRequests: 5 }
+  : { samples: 41, duration: 10, logins: 1000, rssRequests: 100_000, sizes: [1, 10, 50], cpuRequests: 200 }
 const outDir = process.env.BENCH_OUT ?? path.join(import.meta.dirname, 'results')
 const SECRET = 'bench-secret-0123456789abcdef0123'
 const JWT = createSigner({ key: SECRET, algorithm: 'HS256' })({ user: 'demo', pass: 'demo-password' })
 const headers = { authorization: `Bearer ${JWT}`, 'content-type': 'application/json' }
 const children: ChildProcess[] = []
 
-const sim = await startSimulator({ latencyMs })
+const fixtures = benchFixtures(loadFixtures())
+const sim = await startSimulator({ latencyMs, fixtures })
+const instant = await startSimulator({ latencyMs: 0, fixtures }) // for the relay's own CPU time
 
-async function startRelay (env: Record<string, string>): Promise<{ url: string, pid: number }> {
+async function startRelay (env: Record<string, string>, qualys = sim): Promise<{ url: string, pid: number }> {
   const port = await freePort()
   const args = smoke ? ['--import', 'tsx', 'bench/server.mjs'] : ['bench/server.mjs']
   const child = spawn(process.execPath, args, {
@@ -35,7 +39,7 @@ async function startRelay (env: Record<string, string>): Promise<{ url: string, 
       ...process.env,
       NODE_ENV: 'production',
       PORT: String(port),
-      API_URL: sim.url,
+      API_URL: qualys.url,
       PLATFORM_URL: 'https://qualysguard.qg2.apps.qualys.com',
       SECRET_KEY: SECRET,
       LOG_LEVEL: 'info',
@@ -60,17 +64,19 @@ async function startRelay (env: Record<string, string>): Promise<{ url: string, 
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] as number }
-const p90 = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length * 0.9)] as number }
-const hex = (i: number, len: number) => i.toString(16).padStart(len, '0')
-const TYPES = ['md5', 'sha256', 'file_name', 'file_path', 'ip', 'domain', 'mutex']
+const percentile = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(s.length * p))] as number }
+// User + system CPU time of a process so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms).
+const cpuMs = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
 
-function observables (series: string, n: number) {
-  return Array.from({ length: n }, (_, i) => {
-    if (series === 'sha256') return { type: 'sha256', value: i === 0 ? '4ad5e3c4ea0b3a8c84a5ba9ec4e8f0cd1cd26fbb54e1e01b54b0e6e0cc9a0f34' : hex(i, 64) }
-    const type = TYPES[i % 7] as string
-    const value = { md5: hex(i, 32), sha256: hex(i, 64), file_name: `tool${i}.exe`, file_path: `C:\\Temp\\${i}`, ip: `10.9.${i}.1`, domain: `host${i}.example`, mutex: `Global\\M${i}` }[type] as string
-    return { type, value }
-  })
+// Median and p99 latency of `samples` sequential requests, and the Qualys calls each cost.
+async function measure (url: string, body: unknown, qualys = sim) {
+  const before = qualys.counters.events
+  const times: number[] = []
+  for (let i = 0; i < S.samples; i++) times.push(await post(url, body))
+  return { medianMs: median(times), p90Ms: percentile(times, 0.9), p99Ms: percentile(times, 0.99), qualysCalls: (qualys.counters.events - before) / S.samples }
 }
 
 async function post (url: string, body: unknown): Promise<number> {
@@ -93,25 +99,41 @@ try {
   const warm = await startRelay({})
 
   // a. latency by number of observables (cache off, token warm), and the Qualys calls it cost.
+  // The mixed series has 7 of each type at its largest size (49), 2 events per observable.
   const latency: LatencyRow[] = []
   await post(`${cold.url}/observe/observables`, observables('sha256', 1))
-  for (const series of ['sha256', 'mixed']) {
-    for (const n of S.sizes) {
-      const body = observables(series, n)
-      const before = sim.calls.length
-      const times: number[] = []
-      for (let i = 0; i < S.samples; i++) times.push(await post(`${cold.url}/observe/observables`, body))
+  for (const series of ['sha256', 'mixed'] as const) {
+    for (const size of S.sizes) {
+      const n = series === 'mixed' && size === 50 ? 49 : size
       latency.push({
         series,
         observables: n,
-        medianMs: median(times),
-        p90Ms: p90(times),
-        qualysCalls: (sim.calls.length - before) / S.samples,
+        ...await measure(`${cold.url}/observe/observables`, observables(series, n)),
         referenceMs: latencyMs * (1 + 2 * n),
         referenceCalls: 1 + 2 * n
       })
     }
   }
+
+  // a2. how to group the largest mixed request: all types in one query, one per type, or none.
+  const mixedMax = observables('mixed', S.sizes.at(-1) === 50 ? 49 : S.sizes.at(-1) as number)
+  const grouping: Record<string, Awaited<ReturnType<typeof measure>>> = {}
+  for (const mode of ['mixed', 'per-type', 'off']) {
+    const relay = await startRelay({ LOOKUP_CACHE_TTL_S: '0', QUALYS_BATCH: mode })
+    await post(`${relay.url}/observe/observables`, observables('sha256', 1)) // log in first
+    grouping[mode] = await measure(`${relay.url}/observe/observables`, mixedMax)
+  }
+
+  // a3. the relay's own CPU per answer: Qualys answers at once, the lookup cache is off, and a
+  // 50-sha256 request finds 100 events. Wall time per request, and the process's CPU time.
+  const cpuRelay = await startRelay({ LOOKUP_CACHE_TTL_S: '0' }, instant)
+  const cpuBody = observables('sha256', 50)
+  const answerBytes = (await (await request(`${cpuRelay.url}/observe/observables`, { method: 'POST', headers, body: JSON.stringify(cpuBody) })).body.text()).length
+  for (let i = 0; i < 20; i++) await post(`${cpuRelay.url}/observe/observables`, cpuBody) // warm up the JIT
+  const cpuBefore = cpuMs(cpuRelay.pid)
+  const walls: number[] = []
+  for (let i = 0; i < S.cpuRequests; i++) walls.push(await post(`${cpuRelay.url}/observe/observables`, cpuBody))
+  const relayCpu = { requests: S.cpuRequests, answerBytes, medianWallMs: median(walls), cpuMsPerRequest: (cpuMs(cpuRelay.pid) - cpuBefore) / S.cpuRequests }
 
   // b. logins per 1,000 requests with one credential, from a relay that has never logged in.
   const fresh = await startRelay({ LOOKUP_CACHE_TTL_S: '0' })
@@ -133,7 +155,7 @@ try {
   const date = new Date().toISOString().slice(0, 16).replace(':', '-')
   const cpu = os.cpus()
   const machine = `${cpu.length} × ${cpu[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()}`
-  const result = { date, smoke, machine, latencyMs, latency, loginsPer1000, refer, bare, referRatio: refer.rps / bare.rps, observeCacheOff, observeCacheOn, rss }
+  const result = { date, smoke, machine, latencyMs, latency, grouping, relayCpu, loginsPer1000, refer, bare, referRatio: refer.rps / bare.rps, observeCacheOff, observeCacheOn, rss }
   mkdirSync(outDir, { recursive: true })
   writeFileSync(path.join(outDir, `${date}.json`), JSON.stringify(result, null, 2) + '\n')
   writeFileSync(path.join(outDir, `${date}.md`), markdown(result))
@@ -143,4 +165,5 @@ try {
 } finally {
   for (const child of children) child.kill('SIGTERM')
   await sim.close()
+  await instant.close()
 }

@@ -1,18 +1,47 @@
 import type { SupportedType } from '../schemas/observables.js'
 
-const ip = (v: string) => `network.local.address.ip: "${v}" or network.remote.address.ip: "${v}"`
+// The event JSON fields each QQL search token searches (SPEC §4): an event belongs to an
+// observable when one of these fields equals the value, case-insensitively.
+export const TOKEN_FIELDS = {
+  'file.hash.md5': ['file.md5', 'process.processFile.md5'],
+  'file.hash.sha256': ['file.sha256', 'process.processFile.sha256'],
+  'file.name': ['file.fileName', 'process.processName'],
+  'file.fullPath': ['file.fullPath', 'process.fullPath'],
+  'network.local.address.ip': ['network.localIP', 'network.localAddress.ip'],
+  'network.remote.address.ip': ['network.remoteIP', 'network.remoteAddress.ip'],
+  'network.remote.address.fqdn': ['network.remoteDns', 'network.remoteAddress.fqdn'],
+  'handle.name': ['handle.name']
+} as const
+
+export type Token = keyof typeof TOKEN_FIELDS
+
+interface Query {
+  name: string // in texts: "Search for this <name>"
+  tokens: readonly Token[]
+  filter: (v: string) => string
+}
+
+const query = (name: string, ...tokens: Token[]): Query => ({
+  name,
+  tokens,
+  filter: (v) => tokens.map((token) => `${token}: "${v}"`).join(' or ')
+})
 
 // The QQL filter and the human name of each supported observable type (SPEC §4).
-export const QUERIES: Record<SupportedType, { name: string, filter: (v: string) => string }> = {
-  md5: { name: 'MD5', filter: (v) => `file.hash.md5: "${v}"` },
-  sha256: { name: 'SHA256', filter: (v) => `file.hash.sha256: "${v}"` },
-  file_name: { name: 'file name', filter: (v) => `file.name: "${v}"` },
-  file_path: { name: 'file path', filter: (v) => `file.fullPath: "${v}"` },
-  ip: { name: 'IP', filter: ip },
-  ipv6: { name: 'IPv6', filter: ip },
-  domain: { name: 'domain', filter: (v) => `network.remote.address.fqdn: "${v}"` },
-  mutex: { name: 'mutex', filter: (v) => `handle.name: "${v}"` }
+export const QUERIES: Record<SupportedType, Query> = {
+  md5: query('MD5', 'file.hash.md5'),
+  sha256: query('SHA256', 'file.hash.sha256'),
+  file_name: query('file name', 'file.name'),
+  file_path: query('file path', 'file.fullPath'),
+  ip: query('IP', 'network.local.address.ip', 'network.remote.address.ip'),
+  ipv6: query('IPv6', 'network.local.address.ip', 'network.remote.address.ip'),
+  domain: query('domain', 'network.remote.address.fqdn'),
+  mutex: query('mutex', 'handle.name')
 }
+
+// Every events call sorts newest first, so which events survive the per-observable limit does
+// not depend on how calls were grouped (Qualys' own Splunk add-on sorts on event.datetime).
+export const SORT = '[{"event.datetime":"desc"}]'
 
 // A value with `"` or a backtick cannot be quoted safely: it could change the query.
 export const isQuotable = (value: string) => !/["`]/.test(value)

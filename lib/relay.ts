@@ -1,9 +1,7 @@
 import type { FastifyRequest } from 'fastify'
-import type { Credentials } from '../plugins/app/auth/index.js'
+import type { Credentials, Lookup } from '../schemas/qualys.js'
 import { invalidArgument, type RelayError } from './errors.js'
-import { uniqueSupported, type Observable, type SupportedType } from '../schemas/observables.js'
-
-export interface Lookup { type: SupportedType, value: string }
+import { uniqueSupported, type Observable } from '../schemas/observables.js'
 
 // The supported observables of a request, each once, capped at `max` with a warning.
 export function lookups (body: Observable[], max: number): { items: Lookup[], warnings: RelayError[] } {

@@ -26,7 +26,7 @@ export const ConfigSchema = Type.Object({
   QUALYS_CONNECT_TIMEOUT_MS: ms(5000),
   QUALYS_DEADLINE_MS: ms(25000),
   QUALYS_RETRIES: Type.Integer({ minimum: 0, maximum: 10, default: 3 }),
-  QUALYS_BATCH_HASHES: Type.Boolean({ default: true }),
+  QUALYS_BATCH: Type.Union([Type.Literal('mixed'), Type.Literal('per-type'), Type.Literal('off')], { default: 'mixed' }),
   QUALYS_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 2 }),
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   METRICS_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),

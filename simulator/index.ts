@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { loadFixtures, type Fixtures } from './fixtures/index.js'
-import { matches, parse, QqlError } from './qql.js'
+import { matches, parse, QqlError, sorter } from './qql.js'
 
 // A Qualys IOC (EDR) API simulator: POST /auth and GET /ioc/events over real HTTP, with latency,
 // fault injection and counters. It imports nothing from the relay.
@@ -21,6 +21,7 @@ export interface SimCall {
   pageSize?: number
   pageNumber?: number
   state?: string
+  sort?: string
   status: number
   at: number // ms since the simulator started, when the call arrived
 }
@@ -32,6 +33,9 @@ export interface SimulatorOptions {
   latencyMs?: number
   tokenTtlS?: number
   concurrencyLimitHeader?: number // sent as X-Concurrency-Limit-Limit
+  // Qualys' API budget per user: X-RateLimit-Limit/-Remaining/-Window-Sec on every events
+  // answer, and 429 with X-RateLimit-ToWait-Sec once it is spent.
+  rateLimit?: { limit: number, windowSec: number }
   host?: string
   port?: number
 }
@@ -42,6 +46,9 @@ export interface Simulator {
   counters: { logins: number, events: number, inFlight: number, maxInFlight: number }
   calls: SimCall[]
   inject: (fault: Fault, count?: number, path?: 'auth' | 'events') => void
+  // A fault chosen per events call (after the injected ones), e.g. every Active call fails.
+  rule?: (call: SimCall) => Fault | undefined
+  setFixtures: (fixtures: Fixtures) => void
   expireTokens: () => void
   reset: () => void
   close: () => Promise<void>
@@ -69,7 +76,7 @@ function mintToken (user: string, ttlS: number): string {
 
 export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simulator> {
   const accounts = opts.accounts ?? { demo: 'demo-password' }
-  const fixtures = opts.fixtures ?? loadFixtures()
+  let fixtures = opts.fixtures ?? loadFixtures()
   const tokens = new Map<string, string>() // token → user
   const faults: Record<'auth' | 'events', Fault[]> = { auth: [], events: [] }
   const sockets = new Set<Socket>()
@@ -84,6 +91,7 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
       for (let i = 0; i < count; i++) faults[path].push(fault)
     },
     expireTokens () { tokens.clear() },
+    setFixtures (next) { fixtures = next },
     reset () {
       sim.counters = { logins: 0, events: 0, inFlight: 0, maxInFlight: 0 }
       sim.calls = []
@@ -119,6 +127,26 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
     return true
   }
 
+  // Counts an events call against the user's budget and sets the rate-limit headers; true when
+  // the budget is spent (the call is refused).
+  const spent = new Map<string, number[]>()
+  function budget (user: string, headers: Record<string, string>): boolean {
+    const { limit, windowSec } = opts.rateLimit as { limit: number, windowSec: number }
+    const now = Date.now()
+    const calls = (spent.get(user) ?? []).filter((at) => at > now - windowSec * 1000)
+    spent.set(user, calls)
+    headers['x-ratelimit-limit'] = String(limit)
+    headers['x-ratelimit-window-sec'] = String(windowSec)
+    if (calls.length >= limit) {
+      headers['x-ratelimit-remaining'] = '0'
+      headers['x-ratelimit-towait-sec'] = String(Math.ceil(((calls[0] as number) + windowSec * 1000 - now) / 1000))
+      return true
+    }
+    calls.push(now)
+    headers['x-ratelimit-remaining'] = String(limit - calls.length)
+    return false
+  }
+
   async function auth (req: http.IncomingMessage, res: http.ServerResponse, call: SimCall) {
     const form = new URLSearchParams(await readBody(req))
     const user = form.get('username') ?? ''
@@ -148,7 +176,8 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
     call.state = url.searchParams.get('state') ?? undefined
     call.pageSize = Number(url.searchParams.get('pageSize') ?? 10)
     call.pageNumber = Number(url.searchParams.get('pageNumber') ?? 0)
-    if (applyFault(faults.events.shift(), res, call)) return
+    call.sort = url.searchParams.get('sort') ?? undefined
+    if (applyFault(faults.events.shift() ?? sim.rule?.(call), res, call)) return
     const headers: Record<string, string> = { 'content-type': 'application/json' }
     if (opts.concurrencyLimitHeader !== undefined) headers['x-concurrency-limit-limit'] = String(opts.concurrencyLimitHeader)
     if (token === undefined || !tokens.has(token)) {
@@ -156,21 +185,26 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
       return res.writeHead(401, headers).end(JSON.stringify({ message: 'Invalid or expired token' }))
     }
     call.user = tokens.get(token)
+    if (opts.rateLimit !== undefined && budget(call.user as string, headers)) {
+      call.status = 429
+      return res.writeHead(429, headers).end(JSON.stringify({ message: 'API rate limit exceeded' }))
+    }
     if (!Number.isInteger(call.pageSize) || call.pageSize < 1 || !Number.isInteger(call.pageNumber) || call.pageNumber < 0) {
       call.status = 400
       return res.writeHead(400, headers).end(JSON.stringify({ message: 'invalid page' }))
     }
     const data = opts.tenants?.[call.user ?? ''] ?? fixtures
     let pool = call.state === 'true' ? data.active : data.historical
-    if (call.filter !== undefined) {
-      try {
+    try {
+      if (call.filter !== undefined) {
         const query = parse(call.filter)
         pool = pool.filter((e) => matches(query, e))
-      } catch (err) {
-        if (!(err instanceof QqlError)) throw err
-        call.status = 400
-        return res.writeHead(400, headers).end(JSON.stringify({ message: `Invalid QQL: ${err.message}` }))
       }
+      if (call.sort !== undefined) pool = [...pool].sort(sorter(call.sort))
+    } catch (err) {
+      if (!(err instanceof QqlError)) throw err
+      call.status = 400
+      return res.writeHead(400, headers).end(JSON.stringify({ message: `Invalid QQL: ${err.message}` }))
     }
     const page = pool.slice(call.pageNumber * call.pageSize, (call.pageNumber + 1) * call.pageSize)
     call.status = 200

@@ -17,6 +17,9 @@ t.test('npm run bench --smoke writes its JSON, markdown and SVG', async (t) => {
   t.same(json.latency.map((r: { series: string, observables: number }) => `${r.series} ${r.observables}`),
     ['sha256 1', 'sha256 3', 'mixed 1', 'mixed 3'])
   t.equal(json.loginsPer1000 > 0, true, 'a fresh relay logs in')
+  t.same(Object.keys(json.grouping), ['mixed', 'per-type', 'off'], 'the three groupings measured')
+  t.ok(json.grouping.mixed.qualysCalls < json.grouping.off.qualysCalls, 'batching saves calls even at 3 observables')
+  t.ok(json.relayCpu.cpuMsPerRequest >= 0 && json.relayCpu.answerBytes > 100_000, 'relay CPU measured on a 100-event answer')
   for (const key of ['refer', 'bare', 'observeCacheOff', 'observeCacheOn']) t.ok(json[key].rps > 0, `${key} measured`)
   t.match(readFileSync(path.join(out, files[2] as string), 'utf8'), /^<svg /)
 })

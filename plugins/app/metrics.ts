@@ -1,11 +1,15 @@
 import http from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+
+// Qualys' API budget as its X-RateLimit-* headers last said, per credential.
+export interface Budget { limit: number, remaining: number, windowSec?: number }
 
 export interface Metrics {
   registry: Registry
   qualysCall: (outcome: string) => void
+  qualysBudget: (credential: string, budget: Budget) => void
 }
 
 declare module 'fastify' {
@@ -30,12 +34,22 @@ export function createMetrics () {
   const calls = new Counter({ name: 'relay_qualys_calls_total', help: 'Qualys calls by outcome: HTTP status, network_error, retry, login', labelNames: ['outcome'], registers: [registry] })
   const logins = new Counter({ name: 'relay_qualys_logins_total', help: 'Qualys logins', registers: [registry] })
   const cache = new Counter({ name: 'relay_lookup_cache_total', help: 'Lookup cache results: hit, miss, coalesced (joined a call under way)', labelNames: ['result'], registers: [registry] })
+  // Labelled by a short hash of the Qualys account (API URL and user), never the user name.
+  const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ['credential'], registers: [registry] })
+  const limit = gauge('relay_qualys_ratelimit_limit', 'Qualys API calls allowed per window (X-RateLimit-Limit)')
+  const remaining = gauge('relay_qualys_ratelimit_remaining', 'Qualys API calls left in the window (X-RateLimit-Remaining)')
+  const window = gauge('relay_qualys_ratelimit_window_seconds', 'Qualys API rate-limit window (X-RateLimit-Window-Sec)')
   const metrics = {
     registry,
     qualysCall (outcome: string) {
       if (outcome === 'login') logins.inc()
       if (outcome === 'cache_hit' || outcome === 'cache_miss' || outcome === 'coalesced') cache.inc({ result: outcome.replace('cache_', '') })
       else calls.inc({ outcome })
+    },
+    qualysBudget (credential: string, budget: Budget) {
+      limit.set({ credential }, budget.limit)
+      remaining.set({ credential }, budget.remaining)
+      if (budget.windowSec !== undefined) window.set({ credential }, budget.windowSec)
     },
     observe (route: string, method: string, status: number, seconds: number) {
       requests.inc({ route, method, status: String(status) })
@@ -48,7 +62,7 @@ export function createMetrics () {
 export default fp(async function metricsPlugin (fastify: FastifyInstance) {
   const { METRICS_PORT: port, METRICS_HOST: host } = fastify.config
   if (port === undefined) {
-    fastify.decorate('metrics', { registry: new Registry(), qualysCall: () => {} })
+    fastify.decorate('metrics', { registry: new Registry(), qualysCall: () => {}, qualysBudget: () => {} })
     return
   }
   const metrics = createMetrics()

@@ -31,7 +31,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     if (queryable.length > 0) {
       try {
         const session = fastify.qualys.session(creds, request.log)
-        data = fastify.ctim(await lookupAll(session, queryable, creds.limit, fastify.config.QUALYS_BATCH_HASHES), creds.limit, requestTime)
+        data = fastify.ctim(await lookupAll(session, queryable, creds.limit, fastify.config.QUALYS_BATCH), creds.limit, requestTime)
         errors.push(...session.errors)
       } catch (err) {
         if (!(err instanceof RelayError)) throw err

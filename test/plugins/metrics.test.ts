@@ -76,3 +76,27 @@ t.test('an overloaded event loop gets a fast 503 in the relay envelope', async (
   }
   t.equal(calm, 200, 'served again once the loop is calm')
 })
+
+t.test('Qualys’ rate-limit headers: gauges per credential (hashed), one warning below 10 %', async (t) => {
+  const sim = await withSimulator(t, { rateLimit: { limit: 20, windowSec: 3600 } })
+  const port = await freePort()
+  const { app, logs } = await build(t, { API_URL: sim.url, METRICS_PORT: String(port), LOOKUP_CACHE_TTL_S: '0', QUALYS_BATCH: 'off' })
+  const observe = () => app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: [{ type: 'mutex', value: 'MSFTHISTORY!' }] })
+  const warnings = () => logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'Qualys API budget below 10 % of its limit')
+  for (let i = 0; i < 9; i++) await observe() // 18 calls: 2 left of 20, exactly 10 %
+  t.equal(warnings().length, 0, 'no warning at 10 % left')
+  const metrics = async () => (await (await request(`http://127.0.0.1:${port}/metrics`)).body.text())
+  let text = await metrics()
+  const label = /^relay_qualys_ratelimit_remaining\{credential="([0-9a-f]{10})"\} 2$/m.exec(text)?.[1]
+  t.ok(label, 'remaining 2, labelled by a 10-hex-digit hash')
+  t.match(text, new RegExp(`^relay_qualys_ratelimit_limit\\{credential="${label}"\\} 20$`, 'm'))
+  t.match(text, new RegExp(`^relay_qualys_ratelimit_window_seconds\\{credential="${label}"\\} 3600$`, 'm'))
+  t.notMatch(text, /demo/, 'never the user name')
+  await observe() // 1 then 0 left
+  await observe() // refused: 429
+  const [warning, ...more] = warnings()
+  t.equal(more.length, 0, 'one warning, not one per call')
+  t.match(warning, { level: 40, credential: label, limit: 20, remaining: 1, windowSec: 3600 })
+  text = await metrics()
+  t.match(text, new RegExp(`^relay_qualys_ratelimit_remaining\\{credential="${label}"\\} 0$`, 'm'))
+})

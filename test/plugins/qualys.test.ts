@@ -8,7 +8,8 @@ const IP = { type: 'ip', value: '23.38.112.137' }
 const fatal = (code: string, message: string) => ({ type: 'fatal', code, message })
 
 async function relay (t: any, sim: Simulator, env: Record<string, string> = {}) {
-  const built = await build(t, { API_URL: sim.url, LOOKUP_CACHE_TTL_S: '0', QUALYS_CONCURRENCY: '1', ...env })
+  // One call per observable and state (QUALYS_BATCH=off): the injected faults aim at single calls.
+  const built = await build(t, { API_URL: sim.url, LOOKUP_CACHE_TTL_S: '0', QUALYS_CONCURRENCY: '1', QUALYS_BATCH: 'off', ...env })
   const call = async (url: string, payload?: unknown, claims: Record<string, unknown> = DEMO) => {
     const res = await built.app.inject({
       method: 'POST', url, headers: bearer(hsToken(claims)), payload: payload === undefined ? undefined : JSON.stringify(payload)

@@ -12,7 +12,7 @@ type Fault = Parameters<Simulator['inject']>[0]
 // observable's documents, and the relay must be healthy afterwards.
 t.test('upstream faults end in their SPEC §6 error, in time, keeping the rest', async (t) => {
   const sim = await withSimulator(t)
-  const { app } = await build(t, { API_URL: sim.url, LOOKUP_CACHE_TTL_S: '0', QUALYS_CONCURRENCY: '1', QUALYS_DEADLINE_MS: String(DEADLINE), QUALYS_RETRIES: '3' })
+  const { app } = await build(t, { API_URL: sim.url, LOOKUP_CACHE_TTL_S: '0', QUALYS_CONCURRENCY: '1', QUALYS_BATCH: 'off', QUALYS_DEADLINE_MS: String(DEADLINE), QUALYS_RETRIES: '3' })
   const post = async (url: string, payload?: unknown) =>
     (await app.inject({ method: 'POST', url, headers: bearer(hsToken(DEMO)), payload: payload === undefined ? undefined : JSON.stringify(payload) })).json()
   await post('/health')
@@ -66,7 +66,7 @@ t.test('a 10,000-event answer is cut to the limit', async (t) => {
 
 t.test('slow answers near the deadline: what arrives in time is kept, the rest times out', async (t) => {
   const sim = await withSimulator(t, { latencyMs: 300 })
-  const { app } = await build(t, { API_URL: sim.url, LOOKUP_CACHE_TTL_S: '0', QUALYS_CONCURRENCY: '1', QUALYS_DEADLINE_MS: '1000' })
+  const { app } = await build(t, { API_URL: sim.url, LOOKUP_CACHE_TTL_S: '0', QUALYS_CONCURRENCY: '1', QUALYS_BATCH: 'off', QUALYS_DEADLINE_MS: '1000' })
   const post = async (payload: unknown) =>
     (await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: JSON.stringify(payload) })).json()
   const started = Date.now()

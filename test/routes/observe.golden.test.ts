@@ -39,23 +39,30 @@ const OTHERS_SCHEDULE = [
   'true 100 network.remote.address.fqdn: "tor-exit.example-relay.net"'
 ]
 
-for (const batch of ['false', 'true']) {
+for (const batch of ['off', 'mixed']) {
   t.test(`golden: one observable of each of the seven types, Active and Historical (hash batching ${batch})`, async (t) => {
-    const { sim, observe } = await setup(t, { QUALYS_BATCH_HASHES: batch })
+    const { sim, observe } = await setup(t, { QUALYS_BATCH: batch })
     t.strictSame(await observe(ALL_TYPES_REQUEST), ALL_TYPES_ANSWER)
     const schedule = sim.calls.filter((c) => c.path === 'events').map((c) => `${c.state ?? '-'} ${c.pageSize} ${c.filter}`).sort()
-    const hashes = batch === 'true'
-      ? [ // one query per state for both hashes; Historical asked at once with the full page
-          `- 200 file.hash.sha256: "${SHA}" or file.hash.md5: "7353f60b1739074eb17c5f4dddefe239"`,
-          `true 200 file.hash.sha256: "${SHA}" or file.hash.md5: "7353f60b1739074eb17c5f4dddefe239"`
+    const all = `file.hash.sha256: "${SHA}" or file.hash.md5: "7353f60b1739074eb17c5f4dddefe239" or file.name: "mystery.bin" or ` +
+      'file.fullPath: "C:\\Users\\User01\\Downloads\\Malware" or network.local.address.ip: "23.38.112.137" or ' +
+      'network.remote.address.ip: "23.38.112.137" or network.remote.address.fqdn: "tor-exit.example-relay.net" or handle.name: "MSFTHISTORY!"'
+    const expected = batch === 'mixed'
+      ? [ // one query per state for all seven, a page of 7 × 100; the directory's answer holds files
+          // below it, which equality cannot assign: only file_path is asked again alone (its
+          // Historical batch answer holds nothing it contains, so it is complete)
+          `- 700 ${all}`,
+          `true 700 ${all}`,
+          'true 100 file.fullPath: "C:\\Users\\User01\\Downloads\\Malware"'
         ]
       : [
+          ...OTHERS_SCHEDULE,
           '- 99 file.hash.md5: "7353f60b1739074eb17c5f4dddefe239"',
           `- 99 file.hash.sha256: "${SHA}"`,
           'true 100 file.hash.md5: "7353f60b1739074eb17c5f4dddefe239"',
           `true 100 file.hash.sha256: "${SHA}"`
         ]
-    t.strictSame(schedule, [...OTHERS_SCHEDULE, ...hashes].sort(),
+    t.strictSame(schedule, expected.sort(),
       'Active with pageSize = limit, then Historical with limit − Active sightings; the duplicate once')
     t.equal(sim.counters.logins, 1)
   })
@@ -124,7 +131,8 @@ t.test('golden: truncation at a claim CTR_ENTITIES_LIMIT of 2', async (t) => {
       }
     }
   })
-  t.strictSame(sim.calls.filter((c) => c.path === 'events').map((c) => c.pageSize).sort(), [1, 1, 2, 2])
+  t.strictSame(sim.calls.filter((c) => c.path === 'events').map((c) => `${c.state ?? '-'} ${c.pageSize}`).sort(), ['- 4', 'true 4'],
+    'both observables in one query per state, a page of 2 × the limit')
 })
 
 t.test('golden: a limit of 1 cuts the judgements of an event and skips Historical', async (t) => {
@@ -154,14 +162,17 @@ t.test('golden: an observable with more events than the default limit of 100', a
   t.equal(answer.data.indicators.count, 100)
   t.equal(answer.data.judgements.count, 100)
   t.equal(answer.data.relationships.count, 300)
-  const expectedIds = Array.from({ length: 100 }, (_, n) => [`F_noisy-a${n}_1-3-2020`])
-  t.strictSame(answer.data.sightings.docs.map((d: { external_ids: string[] }) => d.external_ids), expectedIds, 'the first 100 Active events, in order')
-  t.equal(answer.data.indicators.docs[0].id, 'transient:indicator-73e354a4-6bbc-5a7e-a80d-2c6fa9f1671d')
+  // The fixture's 130 Active events are one second apart, a0 oldest: sorted newest first, the
+  // 100 kept are a129 down to a30.
+  const expectedIds = Array.from({ length: 100 }, (_, n) => [`F_noisy-a${129 - n}_1-3-2020`])
+  t.strictSame(answer.data.sightings.docs.map((d: { external_ids: string[] }) => d.external_ids), expectedIds, 'the newest 100 Active events, newest first')
+  t.equal(answer.data.indicators.docs[0].id, 'transient:indicator-dbab711d-d2f6-526b-b8d6-abc59278fcdf') // Python: uuid5(X500, 'F_noisy-a129_1-3-2020')
   t.strictSame(answer.data.sightings.docs[99].data.rows, [['True']])
   t.strictSame(answer.data.judgements.docs[0], judgement(1, {
-    event: 'F_noisy-a0_1-3-2020', observable: { type: 'sha256', value: NOISY }, disposition: 5, name: 'Unknown', reason: 'Adware.Toolbar', severity: 'Low'
+    event: 'F_noisy-a129_1-3-2020', observable: { type: 'sha256', value: NOISY }, disposition: 5, name: 'Unknown', reason: 'Adware.Toolbar', severity: 'Low'
   }))
-  t.strictSame(sim.calls.filter((c) => c.path === 'events').map((c) => `${c.state} ${c.pageSize}`), ['true 100'], 'Historical is skipped: the page is full')
+  t.strictSame(sim.calls.filter((c) => c.path === 'events').map((c) => `${c.state} ${c.pageSize} ${c.sort}`), ['true 100 [{"event.datetime":"desc"}]'],
+    'Historical is skipped: the page is full; sorted newest first')
 })
 
 t.test('golden: an ipv6 observable, queried as an ip; IPv6 targets and relations typed ipv6', async (t) => {

@@ -36,3 +36,47 @@ t.test('the simulator over HTTP: paging, bad requests, unknown paths', async (t)
   t.equal((await fetch(`${sim.url}/other`)).status, 404)
   t.equal((await fetch(`${sim.url}/auth`, { method: 'POST', body: 'username=demo' })).status, 400)
 })
+
+t.test('the simulator’s QQL: phrase/prefix matches, equality, ranges and comparisons', async (t) => {
+  const file = { type: 'FILE', dateTime: '2025-11-26T04:50:00.000+0000', score: '8', file: { fileName: 'bublik.exe', fullPath: 'C:\\Dir\\Sub\\a.exe' }, process: { processName: 'Explorer.EXE' } }
+  t.ok(matches(parse('file.name: "bublik"'), file), 'a quoted name is a prefix at a word boundary')
+  t.notOk(matches(parse('file.name: "bubli"'), file), 'not inside a word')
+  t.ok(matches(parse('file.name: "explorer.exe"'), file), 'process names are searched, case-insensitively')
+  t.notOk(matches(parse('file.name: `bublik`'), file), 'backticks: equality only')
+  t.ok(matches(parse('file.name: `BUBLIK.EXE`'), file))
+  t.ok(matches(parse('file.fullPath: "c:\\dir\\"'), file), 'a directory with its trailing separator')
+  t.ok(matches(parse('type: file and indicator.score>=8'), file))
+  t.notOk(matches(parse('indicator.score>8'), file))
+  t.ok(matches(parse('indicator.score<=8 and indicator.score<9'), file))
+  t.ok(matches(parse('indicator.score:[2..8]'), file))
+  t.notOk(matches(parse('indicator.score:[2..7]'), file))
+  t.notOk(matches(parse('indicator.score>=0'), { type: 'FILE' }), 'no score, no match')
+  t.ok(matches(parse('event.datetime:["2025-11-26T04:48:00.000Z".."2025-11-26T05:24:00.000Z"]'), file))
+  t.notOk(matches(parse('event.datetime:["2025-11-26T05:00:00.000Z".."2025-11-26T05:24:00.000Z"]'), file))
+  t.ok(matches(parse('event.datetime>="2025-11-26T00:00:00Z"'), file))
+  for (const bad of ['indicator.score:[1..', 'indicator.score:[1 2]', 'indicator.score=3']) t.throws(() => parse(bad), QqlError, bad)
+})
+
+t.test('the simulator sorts on event.datetime and reports its rate limit', async (t) => {
+  const at = (d: string) => ({ id: d, type: 'MUTEX', dateTime: `2024-01-0${d}T00:00:00.000+0000`, handle: { name: 'M' } })
+  const sim = await startSimulator({
+    fixtures: { active: [at('2'), { id: 'none', type: 'MUTEX', handle: { name: 'M' } }, at('3'), at('1')], historical: [] },
+    rateLimit: { limit: 3, windowSec: 60 }
+  })
+  t.teardown(() => sim.close())
+  const login = await fetch(`${sim.url}/auth`, { method: 'POST', body: new URLSearchParams({ username: 'demo', password: 'demo-password', token: 'true' }) })
+  const token = await login.text()
+  const get = (sort?: string) => fetch(`${sim.url}/ioc/events?pageSize=10&state=true${sort === undefined ? '' : `&sort=${encodeURIComponent(sort)}`}`,
+    { headers: { authorization: `Bearer ${token}` } })
+  const desc = await get('[{"event.datetime":"desc"}]')
+  t.same((await desc.json() as Array<{ id: string }>).map((e) => e.id), ['3', '2', '1', 'none'], 'newest first, no time last')
+  t.same([desc.headers.get('x-ratelimit-limit'), desc.headers.get('x-ratelimit-remaining'), desc.headers.get('x-ratelimit-window-sec')], ['3', '2', '60'])
+  const asc = await get('[{"event.datetime":"asc"}]')
+  t.same((await asc.json() as Array<{ id: string }>).map((e) => e.id), ['1', '2', '3', 'none'])
+  t.equal(asc.headers.get('x-ratelimit-remaining'), '1')
+  t.equal((await get('[{"nope":"desc"}]')).status, 400, 'an unknown sort field is refused')
+  const spent = await get()
+  t.equal(spent.status, 429, 'the budget is spent')
+  t.equal(spent.headers.get('x-ratelimit-remaining'), '0')
+  t.ok(Number(spent.headers.get('x-ratelimit-towait-sec')) > 0)
+})

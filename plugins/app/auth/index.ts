@@ -7,13 +7,7 @@ import { parseAllowList } from '../../../lib/hosts.js'
 import { createJwksClient, jwksOrigin, JwksUnavailableError } from './jwks.js'
 import { limitClaim, MAX_TOKEN_LENGTH, MSG, optionalString, requestRoot, verifyFailure } from './claims.js'
 
-export interface Credentials {
-  user: string
-  pass: string
-  apiUrl?: string
-  platformUrl?: string
-  limit: number
-}
+import type { Credentials } from '../../../schemas/qualys.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

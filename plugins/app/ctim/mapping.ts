@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto'
 import { isIP } from 'node:net'
 import { DISPOSITIONS, type CtimObservable, type Severity } from '../../../schemas/ctim.js'
-import type { QualysEvent } from '../qualys/session.js'
+import type { QualysEvent } from '../../../schemas/qualys.js'
 
 // The SPEC §5 tables and the readers of Qualys event fields.
 
@@ -17,11 +18,26 @@ export const VERDICTS: Record<string, keyof typeof DISPOSITIONS> = {
   KNOWN: 1, UNKNOWN: 5, SUSPICIOUS: 3, MALICIOUS: 2, REMEDIATED: 2
 }
 
+const X500_BYTES = Buffer.from(X500.replaceAll('-', ''), 'hex')
+
+// RFC 4122 name-based (SHA-1) UUID in the X500 namespace: the indicator id of an event id.
+export function uuid5 (name: string): string {
+  const hash = createHash('sha1').update(X500_BYTES).update(name, 'utf8').digest()
+  hash[6] = ((hash[6] as number) & 0x0f) | 0x50
+  hash[8] = ((hash[8] as number) & 0x3f) | 0x80
+  const hex = hash.toString('hex', 0, 16)
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
+const paths = new Map<string, string[]>()
+
 // A present, non-blank string (or a finite number, as text) at a dotted path; anything else,
 // blank strings included, counts as missing: CTIM rejects blank strings.
 export function str (event: unknown, path: string): string | undefined {
+  let keys = paths.get(path)
+  if (keys === undefined) paths.set(path, keys = path.split('.'))
   let cur = event
-  for (const key of path.split('.')) {
+  for (const key of keys) {
     if (cur === null || typeof cur !== 'object') return undefined
     cur = (cur as Record<string, unknown>)[key]
   }

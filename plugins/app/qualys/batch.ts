@@ -1,44 +1,68 @@
-import { QUERIES } from '../../../lib/qql.js'
-import type { Lookup } from '../../../lib/relay.js'
-import type { Observation } from '../ctim/index.js'
-import { str } from '../ctim/mapping.js'
+import { QUERIES, TOKEN_FIELDS, type Token } from '../../../lib/qql.js'
+import type { Lookup, Observation, QualysEvent } from '../../../schemas/qualys.js'
 import { lookupOne, safely, type Events } from './single.js'
 import { BatchRejected } from './http.js'
-import type { QualysEvent, Session } from './session.js'
+import type { Session } from './session.js'
 
-export const BATCH_MAX = 50 // observables per query: keeps the URL well under common limits
 const MAX_PAGE = 1000 // the largest page size the reference relay was run with
 
-// An event's hashes, lower-cased: its file's, or its process image's.
-function hashes (event: QualysEvent) {
-  const read = (...paths: string[]) => paths.map((p) => str(event, p)?.toLowerCase())
-  return {
-    md5: read('file.md5', 'process.processFile.md5'),
-    sha256: read('file.sha256', 'process.processFile.sha256')
+// What one batched answer says: each observable's events, and which observables it cannot
+// speak for (an event that equality cannot assign contains their value: Qualys' quoted values
+// are phrase/prefix matches, so their own query would have returned it).
+interface Assigned { events: Events[], doubtful: boolean[], full: boolean }
+
+// The lower-cased values of an event's fields for a token (read once per event and token).
+function reader (event: QualysEvent) {
+  const seen = new Map<Token, string[]>()
+  return (token: Token): string[] => {
+    let values = seen.get(token)
+    if (values === undefined) {
+      values = []
+      for (const path of TOKEN_FIELDS[token]) {
+        const [a, b, c] = path.split('.') as [string, string, string | undefined]
+        const inner = (event[a] as Record<string, unknown> | undefined)?.[b]
+        const v = c === undefined ? inner : (inner as Record<string, unknown> | undefined)?.[c]
+        if (typeof v === 'string' && v !== '') values.push(v.toLowerCase())
+      }
+      seen.set(token, values)
+    }
+    return values
   }
 }
 
-// The events of a batched answer per observable, or undefined when an event belongs to no
-// observable (the answer is not what we think it is). `full`: the answer filled its page, so an
-// observable is only known complete when it already has all the events it needs.
-function assign (events: Events, group: Lookup[], pageSize: number): { events: Events[], full: boolean } | undefined {
-  const wanted = group.map((item) => ({ type: item.type as 'md5' | 'sha256', value: item.value.toLowerCase() }))
+// Assigns each event to every observable one of whose fields equals its value (an event may
+// belong to several). undefined: an event neither belongs to nor contains any observable's
+// value, so the answer is not what the queries explain, and the whole group goes one by one.
+export function assign (events: Events, group: Lookup[], pageSize: number): Assigned | undefined {
+  const wanted = group.map((item) => ({ value: item.value.toLowerCase(), tokens: QUERIES[item.type].tokens }))
   const out: Events[] = group.map(() => [])
+  const doubtful = group.map(() => false)
   for (const event of events) {
-    const found = hashes(event)
-    let owned = false
-    wanted.forEach(({ type, value }, i) => {
-      if (found[type].includes(value)) {
-        out[i]?.push(event)
-        owned = true
+    const values = reader(event)
+    let explained = false
+    wanted.forEach(({ value, tokens }, i) => {
+      let contains = false
+      for (const token of tokens) {
+        for (const v of values(token)) {
+          if (v === value) {
+            out[i]?.push(event)
+            explained = true
+            return
+          }
+          if (v.includes(value)) contains = true
+        }
+      }
+      if (contains) {
+        doubtful[i] = true
+        explained = true
       }
     })
-    if (!owned) return undefined
+    if (!explained) return undefined
   }
-  return { events: out, full: events.length >= pageSize }
+  return { events: out, doubtful, full: events.length >= pageSize }
 }
 
-type Outcome = { events: Events[], full: boolean } | { fallback: true } | { error: unknown }
+type Outcome = Assigned | { fallback: true } | { error: unknown }
 
 async function batchCall (session: Session, filter: string, pageSize: number, active: boolean, group: Lookup[]): Promise<Outcome> {
   try {
@@ -49,15 +73,17 @@ async function batchCall (session: Session, filter: string, pageSize: number, ac
 }
 
 // What the batch says about observable i when it needs `needed` events; undefined: ask alone.
+// A full page only vouches for an observable that already has all it needs (newest first).
 function take (outcome: Outcome, i: number, needed: number): Events | undefined {
   if ('fallback' in outcome) return undefined
   if ('error' in outcome) return []
+  if (outcome.doubtful[i] === true) return undefined
   const found = outcome.events[i] ?? []
   return found.length >= needed || !outcome.full ? found.slice(0, needed) : undefined
 }
 
 // Active and Historical batches are asked at once (Historical with the full page), then cut to
-// exactly what the one-by-one rule gives; a batch that cannot be trusted falls back to it.
+// exactly what the one-by-one rule gives; what a batch cannot vouch for falls back to it.
 export async function lookupBatch (session: Session, group: Lookup[], limit: number): Promise<Observation[]> {
   const filter = group.map((item) => QUERIES[item.type].filter(item.value)).join(' or ')
   const pageSize = Math.min(MAX_PAGE, limit * group.length)

@@ -8,10 +8,12 @@ import { isAllowedUrl, parseAllowList } from '../../../lib/hosts.js'
 import { USER_AGENT } from '../../../lib/version.js'
 import { networkError, qualysError, scrub, statusError } from './errors.js'
 import { readText } from './http.js'
-import { Session, type QualysEvent, type SessionLog, type Shared } from './session.js'
+import type { QualysEvent } from '../../../schemas/qualys.js'
+import { Session, type SessionLog, type Shared } from './session.js'
 import { DEFAULT_QUALYS_HOSTS } from './hosts.js'
+import type { Budget } from '../metrics.js'
 
-export { Session, type QualysEvent } from './session.js'
+export { Session } from './session.js'
 
 export interface QualysOptions {
   apiUrl?: string // the environment's API_URL: its origin is always allowed
@@ -25,6 +27,7 @@ export interface QualysOptions {
   dispatcher?: Dispatcher
   tokenMarginMs?: number
   onCall?: (outcome: string) => void
+  onBudget?: (credential: string, budget: Budget) => void
 }
 
 export interface Target { apiUrl?: string, user: string, pass: string }
@@ -82,6 +85,9 @@ export function createQualys (opts: QualysOptions) {
   function credential (apiUrl: string, target: Target, key: string): Shared {
     let cached: { token: string, expiresAt: number } | undefined
     let pending: Promise<string> | undefined
+    // The Qualys account's budget is per API URL and user (not per password): its metrics label.
+    const account = createHash('sha256').update(`${apiUrl}\u0000${target.user}`).digest('hex').slice(0, 10)
+    let low = false
     // One login at a time per credential, shared by everyone who needs a token meanwhile.
     const singleFlight = () => {
       pending ??= login(apiUrl, target).then((t) => { cached = t; return t.token }).finally(() => { pending = undefined })
@@ -98,6 +104,16 @@ export function createQualys (opts: QualysOptions) {
       cacheKey: key,
       secrets: [target.pass],
       onCall: opts.onCall,
+      // One warning when the budget falls below 10 % of the limit, again only after it recovered.
+      budget: (budget, log) => {
+        opts.onBudget?.(account, budget)
+        const below = budget.remaining < budget.limit * 0.1
+        if (below && !low) {
+          log?.warn({ credential: account, limit: budget.limit, remaining: budget.remaining, windowSec: budget.windowSec },
+            'Qualys API budget below 10 % of its limit')
+        }
+        low = below
+      },
       token: async () => cached !== undefined && cached.expiresAt > Date.now() ? cached.token : singleFlight(),
       login: singleFlight,
       refresh: async (stale) => {
@@ -159,7 +175,8 @@ export default fp(async function qualysPlugin (fastify: FastifyInstance) {
     concurrency: c.QUALYS_CONCURRENCY,
     cacheTtlS: c.LOOKUP_CACHE_TTL_S,
     cacheMax: c.LOOKUP_CACHE_MAX,
-    onCall: fastify.metrics.qualysCall
+    onCall: fastify.metrics.qualysCall,
+    onBudget: fastify.metrics.qualysBudget
   })
   fastify.decorate('qualys', qualys)
   fastify.addHook('onClose', () => qualys.close())

@@ -3,9 +3,11 @@ import { request, type Dispatcher } from 'undici'
 import { BatchRejected, header, readText, retryDelay, RETRIED, type Answer } from './http.js'
 import type { LimitFunction } from 'p-limit'
 import { RelayError } from '../../../lib/errors.js'
+import { SORT } from '../../../lib/qql.js'
 import { networkError, qualysError, scrub, statusError } from './errors.js'
 
-export type QualysEvent = Record<string, unknown>
+import type { QualysEvent } from '../../../schemas/qualys.js'
+import type { Budget } from '../metrics.js'
 
 // What a session shares with every other session of the same credential (owned by the client).
 export interface Shared {
@@ -22,10 +24,29 @@ export interface Shared {
   cacheKey: string
   secrets: string[] // scrubbed from every upstream text
   onCall?: (outcome: string) => void
+  budget: (budget: Budget, log?: SessionLog) => void // Qualys' X-RateLimit-* headers, when sent
+}
+
+const SORTED = encodeURIComponent(SORT)
+
+// X-RateLimit-Limit / -Remaining / -Window-Sec, when Qualys sends the first two as numbers.
+function readBudget (headers: Answer['headers']): Budget | undefined {
+  const num = (name: string) => {
+    const v = header(headers, name)
+    return v === undefined || v.trim() === '' ? NaN : Number(v)
+  }
+  const limit = num('x-ratelimit-limit')
+  const remaining = num('x-ratelimit-remaining')
+  if (!Number.isFinite(limit) || !Number.isFinite(remaining) || limit <= 0) return undefined
+  const windowSec = num('x-ratelimit-window-sec')
+  return { limit, remaining, windowSec: Number.isFinite(windowSec) ? windowSec : undefined }
 }
 
 // Where a session reports a bug (an error that is not a relay error): the request's logger.
-export interface SessionLog { error: (obj: object, msg: string) => void }
+export interface SessionLog {
+  error: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+}
 
 // One relay request's conversation with Qualys: a shared deadline, and a stop once
 // authentication has failed so that no further call or login is made for this request.
@@ -54,11 +75,11 @@ export class Session {
   async health (): Promise<void> {
     this.check()
     const token = await this.withStop(this.shared.login)
-    await this.shared.limiter(() => this.fetchEvents('pageSize=1&state=true', token))
+    await this.shared.limiter(() => this.fetchEvents(`pageSize=1&state=true&sort=${SORTED}`, token))
   }
 
   async events (filter: string | undefined, pageSize: number, active: boolean, batch = false): Promise<QualysEvent[]> {
-    const query = `pageSize=${pageSize}${filter === undefined ? '' : `&filter=${encodeURIComponent(filter)}`}${active ? '&state=true' : ''}`
+    const query = `pageSize=${pageSize}${filter === undefined ? '' : `&filter=${encodeURIComponent(filter)}`}${active ? '&state=true' : ''}&sort=${SORTED}`
     const key = `${this.shared.cacheKey}\u0000${query}`
     const hit = this.shared.cache?.get(key)
     if (hit !== undefined) {
@@ -167,6 +188,8 @@ export class Session {
       if (Number.isInteger(limit) && limit >= 1 && limit < this.shared.limiter.concurrency) {
         this.shared.limiter.concurrency = limit
       }
+      const budget = readBudget(res.headers)
+      if (budget !== undefined) this.shared.budget(budget, this.log)
       const text = scrub(await readText(res.body), [...this.shared.secrets, token])
       this.shared.onCall?.(String(res.statusCode))
       return { status: res.statusCode, headers: res.headers, text }

@@ -1,7 +1,6 @@
 import { QUERIES } from '../../../lib/qql.js'
-import type { Lookup } from '../../../lib/relay.js'
-import type { Observation } from '../ctim/index.js'
-import type { QualysEvent, Session } from './session.js'
+import type { Lookup, Observation, QualysEvent } from '../../../schemas/qualys.js'
+import type { Session } from './session.js'
 
 export type Events = QualysEvent[]
 

@@ -1,0 +1,25 @@
+import type { SupportedType } from './observables.js'
+
+// Domain types shared by the Qualys client, the CTIM builder and the routes, so that none of
+// them imports another's module for a type.
+
+// A Qualys IOC event as the API returns it: a JSON object of unknown, loosely typed shape.
+export type QualysEvent = Record<string, unknown>
+
+// A supported observable to look up.
+export interface Lookup { type: SupportedType, value: string }
+
+// What the lookups found for one observable, per state, in Qualys' order (newest first).
+export interface Observation extends Lookup {
+  active: QualysEvent[]
+  historical: QualysEvent[]
+}
+
+// The Qualys credential and per-request settings a relay request carries (from its JWT).
+export interface Credentials {
+  user: string
+  pass: string
+  apiUrl?: string
+  platformUrl?: string
+  limit: number
+}
