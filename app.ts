@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net'
 import path from 'node:path'
 import AutoLoad from '@fastify/autoload'
-import { errorCodes, LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { Server } from 'node:http'
+import { errorCodes, LogController, type FastifyError, type FastifyHttpOptions, type FastifyInstance } from 'fastify'
 import { RelayError, invalidArgument } from './lib/errors.js'
 import { observablesMessage } from './lib/validation-message.js'
 import { scrub } from './lib/secrets.js'
@@ -11,24 +12,27 @@ export interface AppOptions {
   env?: Record<string, string | undefined>
 }
 
-// Errors Node's HTTP parser answers before Fastify sees a request (e.g. headers over 16 KB):
-// still the framework error shape, never a bare status line.
+// Errors Node's HTTP server answers before Fastify sees a request (headers over 16 KB, a client
+// too slow to send its request): still the framework error shape, never a bare status line.
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'The request headers are larger than the relay accepts.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'The request did not arrive in time.']
+}
 function clientErrorHandler (err: Error & { code?: string }, socket: Socket) {
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
-  const body = JSON.stringify({
-    code: status,
-    message: status === 431 ? 'Request Header Fields Too Large' : 'Bad Request',
-    reason: status === 431 ? 'The request headers are larger than the relay accepts.' : 'The request could not be parsed.'
-  })
-  if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+  const [status, message, reason] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'The request could not be parsed.']
+  const body = JSON.stringify({ code: status, message, reason })
+  const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage
+  if (socket.writable && answering?.headersSent !== true) {
+    socket.end(`HTTP/1.1 ${status} ${message}\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
   } else socket.destroy()
 }
 
 // Server options shared by server.ts and test/helper.ts.
-export const options: FastifyServerOptions = {
+export const options: FastifyHttpOptions<Server> = {
   clientErrorHandler,
+  // Node checks the header and request timeouts on this interval (default 30 s: cuts came late).
+  http: { connectionsCheckingInterval: 1000 },
   ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
   routerOptions: { ignoreTrailingSlash: true },
   logController: new LogController({ disableRequestLogging: true }),
