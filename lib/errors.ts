@@ -22,6 +22,12 @@ export const authError = (msg: string) => new RelayError('authorization error', 
 export const invalidArgument = (message: string, type: 'fatal' | 'warning' = 'fatal') =>
   new RelayError('invalid argument', message, type)
 
+// The relay's answer: `data` alone, or the errors beside whatever data was found (SPEC §6).
+export function envelope<T extends object> (data: T, errors: RelayError[]): { data?: T, errors?: RelayErrorBody[] } {
+  if (errors.length === 0) return { data }
+  return { ...(Object.keys(data).length > 0 ? { data } : {}), errors: uniqueErrors(errors) }
+}
+
 // Keeps the first of identical errors, in the order they happened.
 export function uniqueErrors (errors: Iterable<RelayError>): RelayErrorBody[] {
   const seen = new Map<string, RelayErrorBody>()

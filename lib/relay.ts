@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { Credentials, Lookup } from '../schemas/qualys.js'
 import { invalidArgument, type RelayError } from './errors.js'
+import { derivePlatformUrl } from './qql.js'
 import { uniqueSupported, type Observable } from '../schemas/observables.js'
 
 // The supported observables of a request, each once, capped at `max` with a warning.
@@ -13,6 +14,12 @@ export function lookups (body: Observable[], max: number): { items: Lookup[], wa
       `Too many observables: ${items.length} supported observables were sent; the first ${max} were looked up.`,
       'warning')]
   }
+}
+
+// The Qualys UI for links: it follows the API URL in use (the token's own, else the environment's).
+export function platformUrl (creds: Credentials, env: { API_URL?: string, PLATFORM_URL?: string }): string | undefined {
+  return creds.platformUrl ?? (creds.apiUrl !== undefined ? derivePlatformUrl(creds.apiUrl) : undefined) ??
+    env.PLATFORM_URL ?? derivePlatformUrl(env.API_URL)
 }
 
 // Set by the routes' onRequest hook; a route without it is a wiring bug, not a client error.

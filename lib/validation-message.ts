@@ -45,6 +45,15 @@ function dumps (value: unknown): string {
 
 export function observablesMessage (errors: AjvError[], body: unknown): string {
   const messages: Messages = {}
+  // An object body (tiles): each field by its name.
+  if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
+    for (const err of errors) {
+      const field = err.keyword === 'required' ? String(err.params.missingProperty) : err.instancePath.split('/')[1]
+      if (field === undefined || field === '') add(messages, '_schema', undefined, 'Invalid input type.')
+      else add(messages, field, undefined, describe(err, err.keyword === 'required' ? undefined : at(body, [field])))
+    }
+    return `Invalid JSON payload received. ${dumps(messages)}`
+  }
   for (const err of errors) {
     const pointer = err.instancePath.split('/').slice(1)
     if (pointer.length === 0) {

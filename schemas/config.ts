@@ -32,7 +32,12 @@ export const ConfigSchema = Type.Object({
   METRICS_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000 }),
   LOOKUP_CACHE_TTL_S: Type.Integer({ minimum: 0, default: 60 }),
-  LOOKUP_CACHE_MAX: Type.Integer({ minimum: 1, default: 10000 })
+  LOOKUP_CACHE_MAX: Type.Integer({ minimum: 1, default: 10000 }),
+  HEADERS_TIMEOUT_MS: ms(10000),
+  REQUEST_TIMEOUT_MS: ms(30000),
+  IDLE_TIMEOUT_MS: ms(65000),
+  TILE_CACHE_TTL_S: Type.Integer({ minimum: 0, default: 900 }),
+  VERDICT_VALID_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 7 })
 })
 
 export type Config = Static<typeof ConfigSchema>

@@ -138,6 +138,22 @@ export const ObserveDataSchema = Type.Object({
   relationships: Type.Optional(docs(Type.Ref(RelationshipSchema)))
 }, { description: 'CTIM documents; a key is present only when it has documents' })
 
+// A verdict (CTIM doc/structures/verdict.md): the one disposition of an observable, bounded in time.
+export const VerdictSchema = Type.Intersect([
+  Type.Object({
+    type: Type.Literal('verdict'),
+    observable: CtimObservableSchema,
+    valid_time: Type.Object({ start_time: Time, end_time: Time }, { additionalProperties: false })
+  }),
+  DispositionPair
+], { $id: 'Verdict', unevaluatedProperties: false })
+
+export const DeliberateDataSchema = Type.Object({
+  verdicts: Type.Optional(docs(Type.Ref(VerdictSchema)))
+}, { description: 'CTIM verdicts, one per observable with judgements; absent when there is none' })
+
+export type Verdict = Static<typeof VerdictSchema>
+export type DeliberateData = Static<typeof DeliberateDataSchema>
 export type Sighting = Static<typeof SightingSchema>
 export type Indicator = Static<typeof IndicatorSchema>
 export type Judgement = Static<typeof JudgementSchema>

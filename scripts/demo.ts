@@ -8,6 +8,7 @@ import Fastify from 'fastify'
 import fp from 'fastify-plugin'
 import app, { loggerRedaction, options } from '../app.js'
 import { startSimulator } from '../simulator/index.js'
+import { loadFixtures } from '../simulator/fixtures/index.js'
 
 const port = Number(process.env.PORT ?? 9090)
 const qualysPort = Number(process.env.DEMO_QUALYS_PORT ?? 9091)
@@ -16,6 +17,7 @@ const account = { user: 'demo', pass: 'demo-password' }
 
 const sim = await startSimulator({
   port: qualysPort,
+  fixtures: loadFixtures(Date.now()), // times within the last 29 days: the dashboard tiles show data
   latencyMs: Number(process.env.DEMO_LATENCY_MS ?? 20),
   accounts: { [account.user]: account.pass }
 })
@@ -56,6 +58,8 @@ Paste into another terminal (httpie):
   examples/health.sh     # http POST "$URL/health" "Authorization:Bearer $JWT"
   examples/observe.sh    # http POST "$URL/observe/observables" "Authorization:Bearer $JWT" < examples/observables.json
   examples/refer.sh      # http POST "$URL/refer/observables" "Authorization:Bearer $JWT" < examples/observables.json
+  examples/deliberate.sh # http POST "$URL/deliberate/observables" "Authorization:Bearer $JWT" < examples/observables.json
+  http --ignore-stdin POST "$URL/tiles/tile-data" "Authorization:Bearer $JWT" tile_id=qualys-ioc-event-summary period=last_7_days
 
 Ctrl-C stops the relay and the simulator.
 `)

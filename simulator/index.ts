@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { loadFixtures, type Fixtures } from './fixtures/index.js'
-import { matches, parse, QqlError, sorter } from './qql.js'
+import { matches, parse, QqlError, sorter, type Event } from './qql.js'
 
 // A Qualys IOC (EDR) API simulator: POST /auth and GET /ioc/events over real HTTP, with latency,
 // fault injection and counters. It imports nothing from the relay.
@@ -14,7 +14,7 @@ export type Fault =
   | { pass: true } // no fault for this call: lets a test aim at the Nth call
 
 export interface SimCall {
-  path: 'auth' | 'events'
+  path: 'auth' | ApiPath
   user?: string
   token?: string
   filter?: string
@@ -25,6 +25,11 @@ export interface SimCall {
   status: number
   at: number // ms since the simulator started, when the call arrived
 }
+
+// GET /ioc/events (a page of events), /ioc/events/count ({"count": n}, same filter and state) and
+// /ioc/events/count/time-buckets (fromDate, toDate in epoch seconds, bucketCount, filter).
+type ApiPath = 'events' | 'count' | 'buckets'
+const API_PATHS: Record<string, ApiPath> = { '/ioc/events': 'events', '/ioc/events/count': 'count', '/ioc/events/count/time-buckets': 'buckets' }
 
 export interface SimulatorOptions {
   accounts?: Record<string, string>
@@ -45,7 +50,7 @@ export interface Simulator {
   latencyMs: number
   counters: { logins: number, events: number, inFlight: number, maxInFlight: number }
   calls: SimCall[]
-  inject: (fault: Fault, count?: number, path?: 'auth' | 'events') => void
+  inject: (fault: Fault, count?: number, path?: 'auth' | 'events') => void // 'events': any GET API call
   // A fault chosen per events call (after the injected ones), e.g. every Active call fails.
   rule?: (call: SimCall) => Fault | undefined
   setFixtures: (fixtures: Fixtures) => void
@@ -168,6 +173,7 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
     res.writeHead(201, { 'content-type': 'text/plain;charset=UTF-8' }).end(token)
   }
 
+  // The events matching a call, as every GET path selects them; false when answered already.
   function events (req: http.IncomingMessage, res: http.ServerResponse, url: URL, call: SimCall) {
     sim.counters.events++
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]
@@ -206,16 +212,44 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
       call.status = 400
       return res.writeHead(400, headers).end(JSON.stringify({ message: `Invalid QQL: ${err.message}` }))
     }
+    if (call.path === 'count') {
+      call.status = 200
+      return res.writeHead(200, headers).end(JSON.stringify({ count: pool.length }))
+    }
+    if (call.path === 'buckets') return timeBuckets(res, url, call, headers, pool)
     const page = pool.slice(call.pageNumber * call.pageSize, (call.pageNumber + 1) * call.pageSize)
     call.status = 200
     res.writeHead(200, headers).end(JSON.stringify(page))
+  }
+
+  // Counts per time bucket, keyed `<ISO from>_<ISO to>` as Qualys documents; the last bucket
+  // includes its end.
+  function timeBuckets (res: http.ServerResponse, url: URL, call: SimCall, headers: Record<string, string>, pool: Event[]) {
+    const from = Number(url.searchParams.get('fromDate')) * 1000
+    const to = Number(url.searchParams.get('toDate')) * 1000
+    const n = Number(url.searchParams.get('bucketCount'))
+    if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to || !Number.isInteger(n) || n < 1 || n > 1000) {
+      call.status = 400
+      return res.writeHead(400, headers).end(JSON.stringify({ message: 'fromDate < toDate (epoch seconds) and bucketCount 1..1000 are required' }))
+    }
+    const width = (to - from) / n
+    const times = pool.map((e) => typeof e.dateTime === 'string' ? Date.parse(e.dateTime.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')) : NaN)
+    const answer: Record<string, number> = {}
+    for (let i = 0; i < n; i++) {
+      const start = from + i * width
+      const end = i === n - 1 ? to : from + (i + 1) * width
+      answer[`${new Date(start).toISOString()}_${new Date(end).toISOString()}`] =
+        times.filter((t) => t >= start && (t < end || (i === n - 1 && t === end))).length
+    }
+    call.status = 200
+    res.writeHead(200, headers).end(JSON.stringify(answer))
   }
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://simulator')
     const path = req.method === 'POST' && url.pathname === '/auth'
       ? 'auth'
-      : req.method === 'GET' && url.pathname === '/ioc/events' ? 'events' : undefined
+      : req.method === 'GET' ? API_PATHS[url.pathname] : undefined
     if (path === undefined && req.method === 'GET' && url.pathname === '/ioc/') {
       return res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(HUNTING_PAGE)
     }

@@ -33,3 +33,13 @@ t.test('npm run load --smoke: no failed request, a report written', async (t) =>
   t.match(json, { mode: 'load', smoke: true, failed: 0, answersWithErrors: 0, logins: 1 })
   t.ok(json.requests > 0)
 })
+
+t.test('npm run slow-clients --smoke: every slow or idle connection closed by the relay', async (t) => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'slow-'))
+  const run = spawnTs(t, 'bench/slow-clients.ts', { BENCH_OUT: out }, ['--smoke'])
+  t.equal(await run.exited, 0, run.output().slice(-2000))
+  const json = JSON.parse(readFileSync(path.join(out, readdirSync(out)[0] as string), 'utf8'))
+  for (const kind of ['slow headers', 'slow body', 'idle']) {
+    t.equal(json.byKind[kind].closedByRelay, json.byKind[kind].connections, `${kind}: all closed by the relay`)
+  }
+})

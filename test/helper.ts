@@ -11,7 +11,8 @@ import fp from 'fastify-plugin'
 import app, { loggerRedaction, options } from '../app.js'
 import { createSigner } from 'fast-jwt'
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index.js'
-import { IndicatorSchema, JudgementSchema, RelationshipSchema, SightingSchema } from '../schemas/ctim.js'
+import { IndicatorSchema, JudgementSchema, RelationshipSchema, SightingSchema, VerdictSchema } from '../schemas/ctim.js'
+import { BarChartDataSchema, DonutDataSchema, MarkdownDataSchema, MetricGroupDataSchema, TileSchema } from '../schemas/tiles.js'
 
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default
 
@@ -148,7 +149,14 @@ export async function startJwks (t: Tap, delayMs = 0): Promise<JwksServer> {
 }
 
 const ajv = addFormats(new Ajv2019({ allErrors: true, strict: false }))
-for (const schema of [SightingSchema, IndicatorSchema, JudgementSchema, RelationshipSchema]) ajv.addSchema(schema)
+for (const schema of [SightingSchema, IndicatorSchema, JudgementSchema, RelationshipSchema, VerdictSchema,
+  TileSchema, MetricGroupDataSchema, DonutDataSchema, BarChartDataSchema, MarkdownDataSchema]) ajv.addSchema(schema)
+
+// A tile's data must validate against the TypeBox schema of its tile type.
+export function tileErrors (type: 'MetricGroupData' | 'DonutData' | 'BarChartData' | 'MarkdownData' | 'Tile', data: unknown): string[] {
+  const validate = ajv.getSchema(type)
+  return validate === undefined ? [`no schema ${type}`] : validate(data) === true ? [] : [ajv.errorsText(validate.errors)]
+}
 
 // Every CTIM document must validate against the relay's TypeBox schemas of the entity.
 export function ctimErrors (data: Record<string, { docs: Array<{ type: string }> }> | undefined): string[] {

@@ -15,8 +15,8 @@ t.test('module_type.json registers the relay in Cisco XDR', async (t) => {
     ['custom_user', true], ['custom_pass', true], ['custom_API_URL', true], ['custom_PLATFORM_URL', false], ['custom_CTR_ENTITIES_LIMIT', false]
   ])
   t.equal(mt.configuration_spec.find((c: { key: string }) => c.key === 'custom_pass').type, 'password')
-  t.same(mt.capabilities.map((c: { id: string }) => c.id), ['health', 'observe', 'refer'])
-  t.same(mt.properties['supported-apis'], ['health', 'observe/observables', 'refer/observables'])
+  t.same(mt.capabilities.map((c: { id: string }) => c.id), ['health', 'observe', 'refer', 'deliberate', 'tiles'])
+  t.same(mt.properties['supported-apis'], ['health', 'observe/observables', 'refer/observables', 'deliberate/observables', 'tiles', 'tiles/tile', 'tiles/tile-data'])
 
   const { app } = await build(t)
   for (const api of mt.properties['supported-apis']) {

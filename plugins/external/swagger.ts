@@ -4,12 +4,14 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { VERSION } from '../../lib/version.js'
 import { FrameworkErrorSchema, RelayErrorSchema } from '../../schemas/envelope.js'
-import { IndicatorSchema, JudgementSchema, RelationshipSchema, SightingSchema } from '../../schemas/ctim.js'
+import { IndicatorSchema, JudgementSchema, RelationshipSchema, SightingSchema, VerdictSchema } from '../../schemas/ctim.js'
+import { BarChartDataSchema, DonutDataSchema, MarkdownDataSchema, MetricGroupDataSchema, TileSchema } from '../../schemas/tiles.js'
 
 // The OpenAPI 3 document at /docs/json and Swagger UI at /docs, generated from the route schemas.
 export default fp(async function swaggerPlugin (fastify: FastifyInstance) {
   for (const schema of [RelayErrorSchema, FrameworkErrorSchema,
-    SightingSchema, IndicatorSchema, JudgementSchema, RelationshipSchema]) {
+    SightingSchema, IndicatorSchema, JudgementSchema, RelationshipSchema, VerdictSchema,
+    TileSchema, MetricGroupDataSchema, DonutDataSchema, BarChartDataSchema, MarkdownDataSchema]) {
     fastify.addSchema(schema)
   }
   await fastify.register(swagger, {
@@ -34,6 +36,7 @@ export default fp(async function swaggerPlugin (fastify: FastifyInstance) {
       },
       tags: [
         { name: 'Relay', description: 'Cisco XDR relay module API' },
+        { name: 'Tiles', description: 'Cisco XDR dashboard tiles' },
         { name: 'Operations', description: 'Liveness and version' }
       ]
     }

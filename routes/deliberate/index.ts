@@ -1,18 +1,26 @@
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { envelope } from '../../lib/errors.js'
+import { verdicts } from '../../plugins/app/ctim/verdicts.js'
+import { DeliberateDataSchema, type DeliberateData } from '../../schemas/ctim.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
 import { ObservablesSchema } from '../../schemas/observables.js'
 
-// Qualys IOC gives no verdicts of its own to deliberate on: an empty answer, as the reference.
+// Verdicts (SPEC §11): the judgements observe would build, one verdict per observable.
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/observables', {
     schema: {
       tags: ['Relay'],
-      summary: 'Deliberate (not supported by Qualys IOC: always empty)',
+      summary: 'A CTIM verdict for each observable that Qualys IOC judged',
       security: [{ bearerAuth: [] }],
       body: ObservablesSchema,
-      response: { 200: Envelope(Type.Object({}), 'Always empty'), ...frameworkErrors }
+      response: { 200: Envelope(DeliberateDataSchema, 'Verdicts, with the errors of calls that failed'), ...frameworkErrors }
     }
-  }, async () => ({ data: {} }))
+  }, async (request) => {
+    const { data, errors, requestTime } = await fastify.investigate(request, request.body)
+    const docs = verdicts(data.judgements?.docs ?? [], requestTime, fastify.config.VERDICT_VALID_DAYS)
+    const answer: DeliberateData = docs.length === 0 ? {} : { verdicts: { count: docs.length, docs } }
+    return envelope(answer, errors)
+  })
 }
 
 export default plugin

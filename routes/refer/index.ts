@@ -1,7 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { invalidArgument, type RelayError } from '../../lib/errors.js'
-import { QUERIES, derivePlatformUrl, percentEncode } from '../../lib/qql.js'
-import { credentials, lookups } from '../../lib/relay.js'
+import { QUERIES, percentEncode } from '../../lib/qql.js'
+import { credentials, lookups, platformUrl } from '../../lib/relay.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
 import { ObservablesSchema } from '../../schemas/observables.js'
 
@@ -28,10 +28,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     const creds = credentials(request)
     const { items, warnings } = lookups(request.body, config.MAX_OBSERVABLES)
     const errors: RelayError[] = [...warnings]
-    // The platform URL follows the API URL in use: the token's own, else the environment's.
-    const platform = creds.platformUrl ??
-      (creds.apiUrl !== undefined ? derivePlatformUrl(creds.apiUrl) : undefined) ??
-      config.PLATFORM_URL ?? derivePlatformUrl(config.API_URL)
+    const platform = platformUrl(creds, config)
     let data: Array<typeof ReferSchema.static> = []
     if (platform === undefined) {
       if (items.length > 0) {

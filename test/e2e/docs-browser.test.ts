@@ -26,7 +26,7 @@ withPrograms(t, [PROGRAMS.chromium], '/docs in a real browser lists every route,
     `${b.querySelector('.opblock-summary-method')?.textContent} ${b.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`))
   t.same(operations.sort(), [
     'GET /watchdog', 'POST /deliberate/observables', 'POST /health', 'POST /observe/observables', 'POST /refer/observables',
-    'POST /respond/observables', 'POST /respond/trigger', 'POST /version'
+    'POST /respond/observables', 'POST /respond/trigger', 'POST /tiles', 'POST /tiles/tile', 'POST /tiles/tile-data', 'POST /version'
   ])
 
   const version = page.locator('.opblock', { has: page.locator('[data-path="/version"]') })

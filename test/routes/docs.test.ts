@@ -18,6 +18,9 @@ t.test('the OpenAPI document describes every route', async (t) => {
     ['/deliberate/observables', 'post', true],
     ['/respond/observables', 'post', true],
     ['/respond/trigger', 'post', true],
+    ['/tiles', 'post', true],
+    ['/tiles/tile', 'post', true],
+    ['/tiles/tile-data', 'post', true],
     ['/version', 'post', false],
     ['/watchdog', 'get', false]
   ]
@@ -38,6 +41,13 @@ t.test('the OpenAPI document describes every route', async (t) => {
     t.ok(observe.includes(entity), `observe documents ${entity}`)
   }
   t.ok(doc.components.schemas.Sighting, 'CTIM schemas are components')
+  for (const name of ['Verdict', 'Tile', 'MetricGroupData', 'DonutData', 'BarChartData', 'MarkdownData']) {
+    t.ok(doc.components.schemas[name], `${name} is a component`)
+  }
+  t.match(JSON.stringify(doc.paths['/deliberate/observables'].post.responses['200']), /Verdict/, 'deliberate documents its verdicts')
+  const tileData = JSON.stringify(doc.paths['/tiles/tile-data'].post.responses['200'])
+  for (const shape of ['MetricGroupData', 'DonutData', 'BarChartData', 'MarkdownData']) t.match(tileData, shape, `tile-data documents ${shape}`)
+  t.same(Object.keys(doc.paths['/tiles/tile-data'].post.requestBody.content['application/json'].schema.properties), ['tile_id', 'period'])
 
   const ui = await app.inject({ url: '/docs/' })
   t.equal(ui.statusCode, 200)

@@ -11,7 +11,6 @@ t.test('stub relay routes answer their fixed shapes', async (t) => {
   const post = async (url: string, payload?: unknown, headers: Record<string, string> = TOKEN) =>
     (await app.inject({ method: 'POST', url, headers, payload: payload === undefined ? undefined : JSON.stringify(payload) })).json()
   const obs = [{ type: 'ip', value: '1.1.1.1' }]
-  t.same(await post('/deliberate/observables', obs), { data: {} })
   t.same(await post('/respond/observables', obs), { data: [] })
   t.same(await post('/respond/trigger', { 'action-id': 'x', observable_type: 'ip', observable_value: '1.1.1.1' }), { data: { status: 'failure' } })
   t.same(await post('/respond/trigger'), { data: { status: 'failure' } }, 'trigger without a body')
@@ -36,11 +35,11 @@ t.test('bodies are JSON whatever the Content-Type', async (t) => {
   for (const contentType of [undefined, 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-8', 'garbage', '*/*']) {
     const res = await app.inject({
       method: 'POST',
-      url: '/deliberate/observables',
+      url: '/respond/observables',
       headers: { ...TOKEN, ...(contentType === undefined ? {} : { 'content-type': contentType }) },
       body: '[{"type":"ip","value":"1.1.1.1"}]'
     })
-    t.same(res.json(), { data: {} }, String(contentType))
+    t.same(res.json(), { data: [] }, String(contentType))
   }
   const health = await app.inject({ method: 'POST', url: '/version', headers: { 'content-type': 'text/plain' }, body: 'ignored {' })
   t.same(health.json(), { version: '1.0.0' }, 'a route without a body ignores it')

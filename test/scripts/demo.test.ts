@@ -26,6 +26,27 @@ withPrograms(t, [PROGRAMS.httpie], 'npm run demo: simulator + relay, the printed
   t.same([...types].sort(), ['domain', 'file_name', 'file_path', 'ip', 'ipv6', 'md5', 'mutex', 'sha256'], 'examples/observe.sh: hits for all eight types')
   t.ok(observed.data.indicators.count > 0 && observed.data.judgements.count > 0 && observed.data.relationships.count > 0)
 
+  const judged = await sh('deliberate.sh')
+  t.notOk(judged.errors, 'examples/deliberate.sh: no errors')
+  t.ok(judged.data.verdicts.count >= 5, `examples/deliberate.sh: ${judged.data.verdicts.count} verdicts`)
+
+  // The tile line the demo prints, run as printed; then every tile for every period: the demo's
+  // events are dated within the last 29 days, so each period shows data.
+  const tileLine = /^\s*(http --ignore-stdin POST "\$URL\/tiles\/tile-data" .*)$/m.exec(demo.output())?.[1]
+  t.ok(tileLine, 'the demo prints an httpie line for a tile')
+  const { stdout } = await run('bash', ['-c', `${tileLine} --check-status`], { cwd: ROOT, env })
+  t.same(JSON.parse(stdout).data.data.map((d: { label: string }) => d.label), ['Events', 'Malicious', 'Suspicious'])
+  for (const tile of ['qualys-ioc-event-summary', 'qualys-ioc-events-by-type', 'qualys-ioc-events-over-time', 'qualys-ioc-latest-malicious']) {
+    for (const period of ['last_24_hours', 'last_7_days', 'last_30_days']) {
+      const res = await fetch(`${url}/tiles/tile-data`, { method: 'POST', headers: { authorization: `Bearer ${jwt}` }, body: JSON.stringify({ tile_id: tile, period }) })
+      const body = await res.json() as { errors?: unknown, data: { data: Array<{ value?: number }> | string[] } }
+      const shown = tile === 'qualys-ioc-latest-malicious'
+        ? (body.data.data as string[]).some((line) => line.startsWith('| 20'))
+        : (body.data.data as Array<{ value?: number }>).some((d) => (d.value ?? 0) > 0)
+      t.ok(body.errors === undefined && shown, `${tile} ${period}: data shown`)
+    }
+  }
+
   const referred = await sh('refer.sh')
   t.equal(referred.data.length, 8, 'examples/refer.sh: a link per observable')
   const link = await fetch(referred.data[0].url)

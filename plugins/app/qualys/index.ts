@@ -22,7 +22,7 @@ export interface QualysOptions {
   deadlineMs: number
   retries: number
   concurrency: number
-  cacheTtlS: number
+  cacheTtlS: number // lookups; 0: not cached
   cacheMax: number
   dispatcher?: Dispatcher
   tokenMarginMs?: number
@@ -49,10 +49,10 @@ export function createQualys (opts: QualysOptions) {
   const allowList = parseAllowList('QUALYS_HOSTS', opts.qualysHosts ?? DEFAULT_QUALYS_HOSTS)
   const envOrigin = opts.apiUrl !== undefined ? new URL(opts.apiUrl).origin : undefined
   const margin = opts.tokenMarginMs ?? 5 * 60_000
-  const cache = opts.cacheTtlS > 0
-    ? new LRUCache<string, QualysEvent[]>({ max: opts.cacheMax, ttl: opts.cacheTtlS * 1000 })
-    : undefined
-  const inflight = cache === undefined ? undefined : new Map<string, Promise<QualysEvent[]>>()
+  // Lookups and tile data, each entry with its own TTL, keyed by credential (never shared).
+  const lru = new LRUCache<string, object>({ max: opts.cacheMax, ttl: 60_000 })
+  const store = { get: (k: string) => lru.get(k), set: (k: string, v: unknown, ttlMs: number) => { lru.set(k, v as object, { ttl: ttlMs }) } }
+  const inflight = opts.cacheTtlS > 0 ? new Map<string, Promise<QualysEvent[]>>() : undefined
   // Everything kept per credential (API URL, user, password): its cap on calls, its token, its
   // login under way; built once and shared by every session of that credential.
   const credentials = new LRUCache<string, Shared>({ max: 10_000 })
@@ -99,7 +99,8 @@ export function createQualys (opts: QualysOptions) {
       deadlineMs: opts.deadlineMs,
       retries: opts.retries,
       limiter: pLimit(opts.concurrency),
-      cache,
+      store,
+      lookupTtlMs: opts.cacheTtlS * 1000,
       inflight,
       cacheKey: key,
       secrets: [target.pass],

@@ -19,7 +19,9 @@ export interface Shared {
   token: () => Promise<string> // cached, single-flight login
   login: () => Promise<string> // a new login (joins one already under way)
   refresh: (stale: string) => Promise<string> // one new login, shared by concurrent 401s
-  cache?: { get: (k: string) => QualysEvent[] | undefined, set: (k: string, v: QualysEvent[]) => void }
+  // The cache of lookups (for lookupTtlMs; 0: off) and of tile data (its own TTL per entry).
+  store: { get: (k: string) => unknown, set: (k: string, v: unknown, ttlMs: number) => void }
+  lookupTtlMs: number
   inflight?: Map<string, Promise<QualysEvent[]>> // identical lookups under way, with the cache on
   cacheKey: string
   secrets: string[] // scrubbed from every upstream text
@@ -81,12 +83,13 @@ export class Session {
   async events (filter: string | undefined, pageSize: number, active: boolean, batch = false): Promise<QualysEvent[]> {
     const query = `pageSize=${pageSize}${filter === undefined ? '' : `&filter=${encodeURIComponent(filter)}`}${active ? '&state=true' : ''}&sort=${SORTED}`
     const key = `${this.shared.cacheKey}\u0000${query}`
-    const hit = this.shared.cache?.get(key)
+    const caching = this.shared.lookupTtlMs > 0
+    const hit = caching ? this.shared.store.get(key) as QualysEvent[] | undefined : undefined
     if (hit !== undefined) {
       this.shared.onCall?.('cache_hit')
       return hit
     }
-    if (this.shared.cache !== undefined) this.shared.onCall?.('cache_miss')
+    if (caching) this.shared.onCall?.('cache_miss')
     const inflight = this.shared.inflight
     const shared = inflight?.get(key)
     if (shared !== undefined) {
@@ -101,9 +104,51 @@ export class Session {
     const call = this.shared.limiter(() => this.fetchEvents(query, undefined, batch))
     if (inflight !== undefined) { // exists exactly when the cache does
       inflight.set(key, call)
-      call.then((events) => this.shared.cache?.set(key, events), () => {}).finally(() => inflight.delete(key))
+      call.then((events) => this.shared.store.set(key, events, this.shared.lookupTtlMs), () => {}).finally(() => inflight.delete(key))
     }
     return await call
+  }
+
+  // Dashboard tiles (SPEC §11) read Qualys' historical time series (state=false).
+  async count (filter: string): Promise<number> {
+    return this.shared.limiter(() => this.call('/ioc/events/count', `filter=${encodeURIComponent(filter)}&state=false`, (res) => {
+      const count = (this.json(res) as { count?: unknown } | null)?.count
+      if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) throw qualysError.invalidBody(res.text)
+      return count
+    }))
+  }
+
+  async timeBuckets (fromSec: number, toSec: number, buckets: number): Promise<Record<string, number>> {
+    return this.shared.limiter(() => this.call('/ioc/events/count/time-buckets', `fromDate=${fromSec}&toDate=${toSec}&bucketCount=${buckets}`, (res) => {
+      const body = this.json(res)
+      if (body === null || typeof body !== 'object' || Array.isArray(body) || Object.values(body).some((n) => typeof n !== 'number')) {
+        throw qualysError.invalidBody(res.text)
+      }
+      return body as Record<string, number>
+    }))
+  }
+
+  async historical (filter: string, pageSize: number): Promise<QualysEvent[]> {
+    return this.shared.limiter(() => this.call('/ioc/events', `pageSize=${pageSize}&filter=${encodeURIComponent(filter)}&state=false&sort=${SORTED}`, (res) => this.parse(res)))
+  }
+
+  // Calls that only make sense together (one tile): the first failure stops those not yet made,
+  // so a failed tile spends no more of the Qualys budget.
+  async together<T> (calls: Array<() => Promise<T>>): Promise<T[]> {
+    return Promise.all(calls.map((call) => call().catch((err: unknown) => {
+      if (err instanceof RelayError) this.stopped ??= err
+      throw err
+    })))
+  }
+
+  // A value computed once per credential and key for ttlMs (tile data), from the shared store.
+  async cached<T> (key: string, ttlMs: number, compute: () => Promise<T>): Promise<T> {
+    const full = `${this.shared.cacheKey}\u0000${key}`
+    const hit = this.shared.store.get(full)
+    if (hit !== undefined) return hit as T
+    const value = await compute()
+    if (ttlMs > 0) this.shared.store.set(full, value, ttlMs)
+    return value
   }
 
   private check () {
@@ -138,15 +183,21 @@ export class Session {
     })
   }
 
-  private async fetchEvents (query: string, fresh?: string, batch = false): Promise<QualysEvent[]> {
+  private fetchEvents (query: string, fresh?: string, batch = false): Promise<QualysEvent[]> {
+    return this.call('/ioc/events', query, (res) => this.parse(res), fresh, batch)
+  }
+
+  // One GET of the API with this request's token: one refresh on a 401, retries on 429/409/503.
+  // A 400 or 404 reads as "nothing" (events) except for a batch, which must never read so.
+  private async call<T> (path: string, query: string, parse: (res: Answer) => T, fresh?: string, batch = false): Promise<T> {
     this.check()
     let token = fresh ?? await this.withStop(this.shared.token)
     let refreshed = false
     for (let attempt = 0; ; attempt++) {
-      const res = await this.send(`${this.apiUrl}/ioc/events?${query}`, token)
-      if (res.status >= 200 && res.status < 300) return this.parse(res)
+      const res = await this.send(`${this.apiUrl}${path}?${query}`, token)
+      if (res.status >= 200 && res.status < 300) return parse(res)
       if (res.status === 400 && batch) throw new BatchRejected()
-      if (res.status === 400 || res.status === 404) return []
+      if ((res.status === 400 || res.status === 404) && path === '/ioc/events') return parse({ ...res, status: 204, text: '' })
       if (res.status === 401) {
         if (refreshed) this.stop(statusError(401, res.text, false))
         refreshed = true
@@ -167,10 +218,13 @@ export class Session {
     }
   }
 
+  private json (res: Answer): unknown {
+    try { return JSON.parse(res.text) } catch { throw qualysError.invalidBody(res.text) }
+  }
+
   private parse (res: Answer): QualysEvent[] {
     if (res.status === 204 || res.text.trim() === '') return []
-    let body: unknown
-    try { body = JSON.parse(res.text) } catch { throw qualysError.invalidBody(res.text) }
+    const body = this.json(res)
     if (!Array.isArray(body)) throw qualysError.invalidBody(res.text)
     return body.filter((e): e is QualysEvent => e !== null && typeof e === 'object' && !Array.isArray(e))
   }

@@ -1,0 +1,49 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { invalidArgument, RelayError } from '../../lib/errors.js'
+import { isQuotable, QUERIES } from '../../lib/qql.js'
+import { credentials, lookups } from '../../lib/relay.js'
+import type { ObserveData } from '../../schemas/ctim.js'
+import type { Observable } from '../../schemas/observables.js'
+import { lookupAll } from './qualys/lookup.js'
+
+export interface Investigation {
+  data: ObserveData // the CTIM documents of SPEC §5
+  errors: RelayError[] // warnings and Qualys errors, beside what was found
+  requestTime: Date
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    investigate: (request: FastifyRequest, observables: Observable[]) => Promise<Investigation>
+  }
+}
+
+// What observe answers and deliberate judges: the same lookups (so the lookup cache serves both
+// when XDR asks both for one investigation) and the same CTIM documents.
+export default fp(async function investigatePlugin (fastify: FastifyInstance) {
+  fastify.decorate('investigate', async (request: FastifyRequest, observables: Observable[]): Promise<Investigation> => {
+    const requestTime = new Date()
+    const creds = credentials(request)
+    const { items, warnings } = lookups(observables, fastify.config.MAX_OBSERVABLES)
+    const errors: RelayError[] = [...warnings]
+    const queryable = items.filter((item) => {
+      if (isQuotable(item.value)) return true
+      errors.push(invalidArgument(`The ${QUERIES[item.type].name} ${JSON.stringify(item.value)} contains " or \`, ` +
+        'which Qualys IOC queries cannot quote safely: it was not looked up', 'warning'))
+      return false
+    })
+    let data: ObserveData = {}
+    if (queryable.length > 0) {
+      try {
+        const session = fastify.qualys.session(creds, request.log)
+        data = fastify.ctim(await lookupAll(session, queryable, creds.limit, fastify.config.QUALYS_BATCH), creds.limit, requestTime)
+        errors.push(...session.errors)
+      } catch (err) {
+        if (!(err instanceof RelayError)) throw err
+        errors.push(err)
+      }
+    }
+    return { data, errors, requestTime }
+  })
+}, { name: 'investigate', dependencies: ['env', 'qualys', 'ctim'] })

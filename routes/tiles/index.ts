@@ -1,0 +1,49 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { invalidArgument } from '../../lib/errors.js'
+import { credentials, platformUrl } from '../../lib/relay.js'
+import { TILES } from '../../plugins/app/tiles.js'
+import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
+import {
+  BarChartDataSchema, DonutDataSchema, MarkdownDataSchema, MetricGroupDataSchema, TILE_IDS, TileBodySchema, TileDataBodySchema,
+  TileSchema, type Period, type TileId
+} from '../../schemas/tiles.js'
+
+// One of the allowed values, or `invalid argument` naming the field and the allowed values.
+function oneOf<T extends string> (field: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T
+  throw invalidArgument(`Invalid JSON payload received. {${JSON.stringify(field)}: ["Must be one of: ${allowed.join(', ')}."]}`)
+}
+
+// XDR dashboard tiles (SPEC §11): the descriptors, one descriptor, and a tile's data for a period.
+const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
+  const common = { tags: ['Tiles'], security: [{ bearerAuth: [] }] }
+
+  fastify.post('/', {
+    schema: { ...common, summary: 'The dashboard tiles this relay offers', response: { 200: Envelope(Type.Array(Type.Ref(TileSchema)), 'Tile descriptors'), ...frameworkErrors } }
+  }, async () => ({ data: fastify.tiles.list() }))
+
+  fastify.post('/tile', {
+    schema: { ...common, summary: 'One tile’s descriptor', body: TileBodySchema, response: { 200: Envelope(Type.Ref(TileSchema), 'The descriptor'), ...frameworkErrors } }
+  }, async (request) => ({ data: TILES[oneOf<TileId>('tile_id', request.body.tile_id, TILE_IDS)] }))
+
+  fastify.post('/tile-data', {
+    schema: {
+      ...common,
+      summary: 'A tile’s data for a period, from Qualys IOC’s event counts',
+      body: TileDataBodySchema,
+      response: {
+        200: Envelope(Type.Union([Type.Ref(MetricGroupDataSchema), Type.Ref(DonutDataSchema), Type.Ref(BarChartDataSchema), Type.Ref(MarkdownDataSchema)]),
+          'Tile data (the shape of the tile’s type), or the error Qualys gave'),
+        ...frameworkErrors
+      }
+    }
+  }, async (request) => {
+    const tile = TILES[oneOf<TileId>('tile_id', request.body.tile_id, TILE_IDS)]
+    const period = oneOf('period', request.body.period ?? tile.default_period, tile.periods) as Period
+    const creds = credentials(request)
+    const session = fastify.qualys.session(creds, request.log)
+    return { data: await fastify.tiles.data(session, tile.id as TileId, period, platformUrl(creds, fastify.config)) }
+  })
+}
+
+export default plugin

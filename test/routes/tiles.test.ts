@@ -1,0 +1,130 @@
+import t from 'tap'
+import { bearer, build, DEMO, hsToken, tileErrors, withSimulator } from '../helper.js'
+
+// Historical events at known distances from now; every count below is worked out by hand.
+const HOUR = 3_600_000
+const at = (hoursAgo: number) => new Date(Date.now() - hoursAgo * HOUR).toISOString().replace('Z', '+0000')
+const ev = (id: string, type: string, hoursAgo: number, score: string, extra: Record<string, unknown> = {}) =>
+  ({ id, type, dateTime: at(hoursAgo), score, asset: { netBiosName: `HOST-${id}` }, ...extra })
+const HISTORICAL = [
+  ev('F1', 'FILE', 1, '9', { file: { fileName: 'evil|name.exe' } }), // 24 h, 7 d, 30 d; malicious
+  ev('P1', 'PROCESS', 5, '5', { process: { processName: 'powershell.exe' } }), // 24 h; suspicious
+  ev('N1', 'NETWORK', 49, '8', { network: { remoteIP: '203.0.113.9', remoteDns: 'c2.example' } }), // 7 d; malicious
+  ev('R1', 'REGISTRY', 73, '3'), // 7 d; suspicious
+  ev('M1', 'MUTEX', 240, '0', { handle: { name: 'Global\\M' } }), // 30 d only; neither
+  ev('F2', 'FILE', 960, '10') // 40 days ago: in no period
+]
+const ACTIVE = [ev('A1', 'FILE', 1, '9')] // tiles count the historical series only
+
+async function setup (t: any, env: Record<string, string> = {}) {
+  const sim = await withSimulator(t, { fixtures: { active: ACTIVE, historical: HISTORICAL } })
+  const { app } = await build(t, { API_URL: sim.url, PLATFORM_URL: 'https://qualysguard.qg2.apps.qualys.com', ...env })
+  const post = async (url: string, payload?: unknown) => {
+    const res = await app.inject({ method: 'POST', url, headers: bearer(hsToken(DEMO)), payload: payload === undefined ? undefined : JSON.stringify(payload) })
+    t.equal(res.statusCode, 200)
+    return res.json()
+  }
+  return { sim, post }
+}
+
+t.test('descriptors: /tiles lists four, /tiles/tile gives one; unknown ids are invalid arguments', async (t) => {
+  const { post } = await setup(t)
+  const list = await post('/tiles')
+  t.same(list.data.map((d: { id: string, type: string }) => `${d.id} ${d.type}`), [
+    'qualys-ioc-event-summary metric_group', 'qualys-ioc-events-by-type donut_graph',
+    'qualys-ioc-events-over-time vertical_bar_chart', 'qualys-ioc-latest-malicious markdown'
+  ])
+  for (const d of list.data) {
+    t.same(tileErrors('Tile', d), [], `${d.id} matches its schema`)
+    t.same(d.periods, ['last_24_hours', 'last_7_days', 'last_30_days'])
+    t.equal(d.default_period, 'last_7_days')
+  }
+  t.same((await post('/tiles/tile', { tile_id: 'qualys-ioc-events-by-type' })).data, list.data[1])
+  const ids = 'qualys-ioc-event-summary, qualys-ioc-events-by-type, qualys-ioc-events-over-time, qualys-ioc-latest-malicious'
+  t.same(await post('/tiles/tile', { tile_id: 'nope' }), {
+    errors: [{ type: 'fatal', code: 'invalid argument', message: `Invalid JSON payload received. {"tile_id": ["Must be one of: ${ids}."]}` }]
+  })
+  t.same(await post('/tiles/tile-data', { tile_id: 'qualys-ioc-event-summary', period: 'last_90_days' }), {
+    errors: [{ type: 'fatal', code: 'invalid argument', message: 'Invalid JSON payload received. {"period": ["Must be one of: last_24_hours, last_7_days, last_30_days."]}' }]
+  })
+  t.same(await post('/tiles/tile', {}), {
+    errors: [{ type: 'fatal', code: 'invalid argument', message: 'Invalid JSON payload received. {"tile_id": ["Missing data for required field."]}' }]
+  })
+})
+
+t.test('each tile’s data, by period, against hand-computed counts', async (t) => {
+  const { post } = await setup(t)
+  const data = async (tile: string, period?: string) => {
+    const body = await post('/tiles/tile-data', { tile_id: tile, ...(period === undefined ? {} : { period }) })
+    t.notOk(body.errors, `${tile} ${period}: no error`)
+    return body.data
+  }
+  const summary = async (period?: string) => (await data('qualys-ioc-event-summary', period)).data.map((d: { label: string, value: number }) => `${d.label} ${d.value}`)
+  t.same(await summary('last_24_hours'), ['Events 2', 'Malicious 1', 'Suspicious 1'])
+  t.same(await summary(), ['Events 4', 'Malicious 2', 'Suspicious 2'], 'last_7_days by default')
+  t.same(await summary('last_30_days'), ['Events 5', 'Malicious 2', 'Suspicious 2'])
+
+  const seven = await data('qualys-ioc-event-summary', 'last_7_days')
+  t.same(tileErrors('MetricGroupData', seven), [])
+  t.match(seven, { cache_scope: 'org', hide_legend: false })
+  t.equal(Date.parse(seven.observed_time.end_time) - Date.parse(seven.observed_time.start_time), 7 * 24 * HOUR, 'observed_time is the period')
+  t.equal(Date.parse(seven.valid_time.end_time) - Date.parse(seven.valid_time.start_time), 900_000, 'valid for TILE_CACHE_TTL_S')
+  t.match(seven.data[1].link_uri, /^https:\/\/qualysguard\.qg2\.apps\.qualys\.com\/ioc\/#\/hunting\?search=indicator\.score%3A%5B8\.\.10%5D%20and%20event\.datetime/)
+
+  const donut = await data('qualys-ioc-events-by-type', 'last_7_days')
+  t.same(tileErrors('DonutData', donut), [])
+  t.same(donut.labels[0], ['File', 'Process', 'Network', 'Mutex', 'Registry'])
+  t.same(donut.data.map((d: { value: number }) => d.value), [1, 1, 1, 0, 1])
+  t.same((await data('qualys-ioc-events-by-type', 'last_30_days')).data.map((d: { value: number }) => d.value), [1, 1, 1, 1, 1])
+
+  const day = await data('qualys-ioc-events-over-time', 'last_24_hours')
+  t.same(tileErrors('BarChartData', day), [])
+  t.same(day.data.map((b: { value: number }) => b.value), [0, 0, 0, 0, 1, 1], 'six 4-hour buckets, oldest first: 5 h ago, then 1 h ago')
+  t.ok(day.data.every((b: { key: number }, i: number) => i === 0 || b.key - day.data[i - 1].key === 4 * HOUR), '4 hours apart')
+  t.same((await data('qualys-ioc-events-over-time', 'last_7_days')).data.map((b: { value: number }) => b.value), [0, 0, 0, 1, 1, 0, 2],
+    'daily: 73 h ago in the fourth day, 49 h ago in the fifth, 1 h and 5 h ago in the last; empty days kept')
+  const month = await data('qualys-ioc-events-over-time', 'last_30_days')
+  t.equal(month.data.length, 30)
+  t.equal(month.data.reduce((sum: number, b: { value: number }) => sum + b.value, 0), 5)
+
+  const latest = await data('qualys-ioc-latest-malicious', 'last_7_days')
+  t.same(tileErrors('MarkdownData', latest), [])
+  t.same(latest.data.slice(0, 4), [
+    '| Time (UTC) | Host | Type | Name | Score |',
+    '| --- | --- | --- | --- | --- |',
+    `| ${HISTORICAL[0]?.dateTime.slice(0, 19).replace('T', ' ')} | HOST-F1 | FILE | evil\\|name.exe | 9 |`,
+    `| ${HISTORICAL[2]?.dateTime.slice(0, 19).replace('T', ' ')} | HOST-N1 | NETWORK | c2.example | 8 |`
+  ], 'newest first; a pipe in a name is escaped')
+  t.match(latest.data.at(-1), /^\[Hunt for them in Qualys\]\(https:\/\/qualysguard\.qg2\.apps\.qualys\.com\/ioc\/#\/hunting\?search=indicator\.score%3E%3D8/)
+  t.same((await data('qualys-ioc-latest-malicious', 'last_24_hours')).data.length, 3 + 2, 'one row in 24 hours, then the link')
+})
+
+t.test('a dashboard costs ten calls per period and none again within the TTL', async (t) => {
+  const { sim, post } = await setup(t)
+  const tiles = ['qualys-ioc-event-summary', 'qualys-ioc-events-by-type', 'qualys-ioc-events-over-time', 'qualys-ioc-latest-malicious']
+  await post('/health') // log in
+  sim.reset()
+  for (const tile of tiles) await post('/tiles/tile-data', { tile_id: tile, period: 'last_24_hours' })
+  t.same(sim.calls.map((c) => c.path).sort(), ['buckets', ...Array(8).fill('count'), 'events'], '3 + 5 counts, 1 time-bucket call, 1 events call')
+  t.ok(sim.calls.filter((c) => c.path !== 'buckets').every((c) => c.state === 'false'), 'the historical series (state=false)')
+  for (const tile of tiles) await post('/tiles/tile-data', { tile_id: tile, period: 'last_24_hours' })
+  t.equal(sim.calls.length, 10, 'a refresh within TILE_CACHE_TTL_S makes no call')
+  await post('/tiles/tile-data', { tile_id: tiles[0], period: 'last_7_days' })
+  t.equal(sim.calls.length, 13, 'another period is its own entry')
+})
+
+t.test('a failing count call: the tile answers the error in the envelope, never a 500', async (t) => {
+  const { sim, post } = await setup(t, { QUALYS_RETRIES: '0' })
+  await post('/health')
+  sim.inject({ status: 500, body: 'count service down' })
+  const calls = sim.calls.length
+  t.same(await post('/tiles/tile-data', { tile_id: 'qualys-ioc-events-by-type' }), {
+    errors: [{ type: 'fatal', code: 'unknown', message: 'Unexpected response from Qualys IOC: count service down' }]
+  })
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.equal(sim.calls.length - calls, 2, 'the counts not yet sent when one failed are never sent (2 in flight)')
+  sim.inject({ status: 200, body: '{"count": "many"}' })
+  t.match((await post('/tiles/tile-data', { tile_id: 'qualys-ioc-event-summary', period: 'last_30_days' })).errors, [{ code: 'unknown' }], 'a count that is no count')
+  const ok = await post('/tiles/tile-data', { tile_id: 'qualys-ioc-events-by-type' })
+  t.same(ok.data.data.map((d: { value: number }) => d.value), [1, 1, 1, 0, 1], 'an error is not cached')
+})
