@@ -1,4 +1,5 @@
 import { Type, type Static, type TLiteral } from '@sinclair/typebox'
+import { INDICATOR_EXAMPLE, JUDGEMENT_EXAMPLE, RELATIONSHIP_EXAMPLE, SIGHTING_EXAMPLE, VERDICT_EXAMPLE } from './examples.js'
 
 // TypeBox schemas of the four CTIM entities the relay emits (facts: shared/ctim.md, CTIM 1.0.x).
 // They are the /observe response schema and the yardstick every test checks documents against.
@@ -87,7 +88,7 @@ export const SightingSchema = Type.Object({
     rows: Type.Array(Type.Array(NonBlank())),
     row_count: Type.Integer({ minimum: 0 })
   }, { additionalProperties: false })
-}, { $id: 'Sighting', additionalProperties: false })
+}, { $id: 'Sighting', additionalProperties: false, examples: [SIGHTING_EXAMPLE] })
 
 export const IndicatorSchema = Type.Object({
   ...base,
@@ -97,7 +98,7 @@ export const IndicatorSchema = Type.Object({
   severity: SeveritySchema,
   valid_time: ValidTime,
   confidence: Confidence
-}, { $id: 'Indicator', additionalProperties: false })
+}, { $id: 'Indicator', additionalProperties: false, examples: [INDICATOR_EXAMPLE] })
 
 // disposition and disposition_name must agree: one literal pair per allowed disposition.
 const DispositionPair = Type.Union(Object.entries(DISPOSITIONS).map(([n, name]) => Type.Object({
@@ -118,7 +119,7 @@ export const JudgementSchema = Type.Intersect([
     valid_time: ValidTime
   }),
   DispositionPair
-], { $id: 'Judgement', unevaluatedProperties: false })
+], { $id: 'Judgement', unevaluatedProperties: false, examples: [JUDGEMENT_EXAMPLE] })
 
 export const RelationshipSchema = Type.Object({
   ...base,
@@ -126,7 +127,7 @@ export const RelationshipSchema = Type.Object({
   relationship_type: NonBlank(),
   source_ref: Id,
   target_ref: Id
-}, { $id: 'Relationship', additionalProperties: false })
+}, { $id: 'Relationship', additionalProperties: false, examples: [RELATIONSHIP_EXAMPLE] })
 
 const docs = <T extends ReturnType<typeof Type.Ref>>(ref: T) =>
   Type.Object({ count: Type.Integer({ minimum: 0 }), docs: Type.Array(ref) })
@@ -146,7 +147,7 @@ export const VerdictSchema = Type.Intersect([
     valid_time: Type.Object({ start_time: Time, end_time: Time }, { additionalProperties: false })
   }),
   DispositionPair
-], { $id: 'Verdict', unevaluatedProperties: false })
+], { $id: 'Verdict', unevaluatedProperties: false, examples: [VERDICT_EXAMPLE] })
 
 export const DeliberateDataSchema = Type.Object({
   verdicts: Type.Optional(docs(Type.Ref(VerdictSchema)))

@@ -1,19 +1,23 @@
 import { Type, type TSchema, type Static } from '@sinclair/typebox'
+import { FRAMEWORK_ERROR_EXAMPLES } from './examples.js'
 
 export const RelayErrorSchema = Type.Object({
   type: Type.Union([Type.Literal('fatal'), Type.Literal('warning')]),
   code: Type.String(),
   message: Type.String()
-}, { $id: 'RelayError' })
+}, { $id: 'RelayError', examples: [{ type: 'fatal', code: 'authorization error', message: 'Authorization failed: Authorization header is missing' }] })
 
 export type RelayErrorBody = Static<typeof RelayErrorSchema>
 
+// Named examples of an answer, shown by /docs (OpenAPI media examples).
+export type Examples = Record<string, { summary: string, value: unknown }>
+
 // What Cisco XDR reads: HTTP 200 with `data`, `errors`, or both.
-export function Envelope<T extends TSchema> (data: T, description: string) {
+export function Envelope<T extends TSchema> (data: T, description: string, examples?: Examples) {
   return Type.Object({
     data: Type.Optional(data),
     errors: Type.Optional(Type.Array(Type.Ref(RelayErrorSchema)))
-  }, { description })
+  }, { description, ...(examples === undefined ? {} : { 'x-examples': examples }) })
 }
 
 export const FrameworkErrorSchema = Type.Object({
@@ -22,9 +26,11 @@ export const FrameworkErrorSchema = Type.Object({
   reason: Type.String()
 }, { $id: 'FrameworkError', description: 'Framework-level problem: unknown route, method, body too large, bug' })
 
-export const frameworkErrors = {
-  404: Type.Ref(FrameworkErrorSchema),
-  405: Type.Ref(FrameworkErrorSchema),
-  413: Type.Ref(FrameworkErrorSchema),
-  500: Type.Ref(FrameworkErrorSchema)
-}
+// The same shape inline per status, so that /docs shows each status with its own example (an
+// example beside a $ref is dropped from the OpenAPI document).
+const framework = (status: keyof typeof FRAMEWORK_ERROR_EXAMPLES) => Type.Object(FrameworkErrorSchema.properties, {
+  description: FrameworkErrorSchema.description,
+  examples: [FRAMEWORK_ERROR_EXAMPLES[status]]
+})
+
+export const frameworkErrors = { 404: framework(404), 405: framework(405), 413: framework(413), 500: framework(500) }

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { OBSERVABLES_EXAMPLE } from './examples.js'
 
 // Extra properties are allowed: XDR may add some, and rejecting them would break whole requests.
 export const ObservableSchema = Type.Object({
@@ -7,7 +8,8 @@ export const ObservableSchema = Type.Object({
 }, { additionalProperties: true })
 
 export const ObservablesSchema = Type.Array(ObservableSchema, {
-  description: 'Observables to look up; unsupported types are ignored'
+  description: 'Observables to look up; unsupported types are ignored',
+  examples: [OBSERVABLES_EXAMPLE]
 })
 
 export type Observable = Static<typeof ObservableSchema>

@@ -24,11 +24,11 @@ export type Tile = Static<typeof TileSchema>
 
 // Ajv checks `tile_id` and `period` by hand (app.ts names the field and the allowed values): the
 // allowed periods depend on the tile, and an unknown tile must not read as a missing field.
-export const TileBodySchema = Type.Object({ tile_id: Type.String({ minLength: 1 }) }, { additionalProperties: true })
+export const TileBodySchema = Type.Object({ tile_id: Type.String({ minLength: 1 }) }, { additionalProperties: true, examples: [{ tile_id: 'qualys-ioc-event-summary' }] })
 export const TileDataBodySchema = Type.Object({
   tile_id: Type.String({ minLength: 1 }),
   period: Type.Optional(Type.String({ minLength: 1, description: `One of the tile's periods (${PERIODS.join(', ')}); default last_7_days` }))
-}, { additionalProperties: true })
+}, { additionalProperties: true, examples: [{ tile_id: 'qualys-ioc-event-summary', period: 'last_7_days' }] })
 
 const common = {
   observed_time: Span,

@@ -30,7 +30,15 @@ export default fp(async function swaggerPlugin (fastify: FastifyInstance) {
             type: 'http',
             scheme: 'bearer',
             bearerFormat: 'JWT',
-            description: 'HS256 token minted with SECRET_KEY, or a Cisco XDR RS256 configuration token'
+            description: [
+              'A JWT carrying the Qualys credentials (`user`, `pass`, optionally `API_URL`, `PLATFORM_URL`, `CTR_ENTITIES_LIMIT`). Two kinds are accepted:',
+              '',
+              '- **Cisco XDR RS256 configuration token**: what XDR sends once the module is registered; you never paste it by hand.',
+              '- **HS256 token** signed with the relay\'s `SECRET_KEY`: `npm run demo` prints one for its simulated Qualys (`JWT=…`), and',
+              '  `npm run token -- --user <qualys user> --pass <password>` mints one for a real relay.',
+              '',
+              'Paste the token alone (without `Bearer`) into **Authorize**; every relay route then sends it as `Authorization: Bearer <token>`.'
+            ].join('\n')
           }
         }
       },

@@ -3,6 +3,7 @@ import { envelope } from '../../lib/errors.js'
 import { verdicts } from '../../plugins/app/ctim/verdicts.js'
 import { DeliberateDataSchema, type DeliberateData } from '../../schemas/ctim.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
+import { answerExamples, VERDICT_EXAMPLE } from '../../schemas/examples.js'
 import { ObservablesSchema } from '../../schemas/observables.js'
 
 // Verdicts (SPEC §11): the judgements observe would build, one verdict per observable.
@@ -13,7 +14,11 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'A CTIM verdict for each observable that Qualys IOC judged',
       security: [{ bearerAuth: [] }],
       body: ObservablesSchema,
-      response: { 200: Envelope(DeliberateDataSchema, 'Verdicts, with the errors of calls that failed'), ...frameworkErrors }
+      response: {
+        200: Envelope(DeliberateDataSchema, 'Verdicts, with the errors of calls that failed',
+          answerExamples({ verdicts: { count: 1, docs: [VERDICT_EXAMPLE] } }, 'A verdict for the observable')),
+        ...frameworkErrors
+      }
     }
   }, async (request) => {
     const { data, errors, requestTime } = await fastify.investigate(request, request.body)

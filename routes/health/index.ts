@@ -1,6 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { credentials } from '../../lib/relay.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
+import { ERROR_EXAMPLES } from '../../schemas/examples.js'
 
 // Proves the credentials and the service: a real login and a one-event Active call.
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -10,7 +11,12 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Check that Qualys IOC accepts the credentials and answers',
       security: [{ bearerAuth: [] }],
       response: {
-        200: Envelope(Type.Object({ status: Type.Literal('ok') }), 'ok, or the error Qualys gave'),
+        200: Envelope(Type.Object({ status: Type.Literal('ok') }), 'ok, or the error Qualys gave', {
+          ok: { summary: 'Qualys accepted the credentials and answered', value: { data: { status: 'ok' } } },
+          refused: { summary: 'Qualys refused the login', value: { errors: [{ type: 'fatal', code: 'authorization error', message: 'Authorization failed: InvalidCredentialsException' }] } },
+          unreachable: { summary: 'Qualys could not be reached', value: { errors: [{ type: 'fatal', code: 'connection error', message: 'Unable to connect Qualys IOC, validate the configured API URL: https://gateway.qg2.apps.qualys.com' }] } },
+          unauthorized: { summary: 'No or a bad token', value: { errors: [ERROR_EXAMPLES.authorization] } }
+        }),
         ...frameworkErrors
       }
     }

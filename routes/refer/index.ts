@@ -3,6 +3,7 @@ import { invalidArgument, type RelayError } from '../../lib/errors.js'
 import { QUERIES, percentEncode } from '../../lib/qql.js'
 import { credentials, lookups, platformUrl } from '../../lib/relay.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
+import { ERROR_EXAMPLES, REFER_EXAMPLE } from '../../schemas/examples.js'
 import { ObservablesSchema } from '../../schemas/observables.js'
 
 const ReferSchema = Type.Object({
@@ -22,7 +23,17 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Pivot links into the Qualys UI for each supported observable',
       security: [{ bearerAuth: [] }],
       body: ObservablesSchema,
-      response: { 200: Envelope(Type.Array(ReferSchema), 'Links, with warnings or errors if any'), ...frameworkErrors }
+      response: {
+        200: Envelope(Type.Array(ReferSchema), 'Links, with warnings or errors if any', {
+          links: { summary: 'A pivot link per supported observable', value: { data: REFER_EXAMPLE } },
+          noPlatform: {
+            summary: 'No platform URL configured or derivable',
+            value: { data: [], errors: [{ type: 'warning', code: 'invalid argument', message: 'PLATFORM_URL is missing: set PLATFORM_URL, or an API_URL of the form https://gateway.<pod>, in the environment or the token' }] }
+          },
+          unauthorized: { summary: 'No or a bad token', value: { errors: [ERROR_EXAMPLES.authorization] } }
+        }),
+        ...frameworkErrors
+      }
     }
   }, async (request) => {
     const creds = credentials(request)

@@ -6,7 +6,7 @@ const TriggerSchema = Type.Object({
   'action-id': Type.Optional(Type.String()),
   observable_type: Type.Optional(Type.String()),
   observable_value: Type.Optional(Type.String())
-}, { additionalProperties: true })
+}, { additionalProperties: true, examples: [{ 'action-id': 'qualys-ioc-isolate', observable_type: 'ip', observable_value: '23.38.112.137' }] })
 
 // No response actions exist for Qualys IOC: no actions offered, every trigger fails.
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -16,7 +16,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Response actions (none for Qualys IOC)',
       security: [{ bearerAuth: [] }],
       body: ObservablesSchema,
-      response: { 200: Envelope(Type.Array(Type.Object({})), 'Always empty'), ...frameworkErrors }
+      response: { 200: Envelope(Type.Array(Type.Object({})), 'Always empty', { none: { summary: 'No response actions', value: { data: [] } } }), ...frameworkErrors }
     }
   }, async () => ({ data: [] }))
 
@@ -29,7 +29,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       security: [{ bearerAuth: [] }],
       body: TriggerSchema,
       response: {
-        200: Envelope(Type.Object({ status: Type.Literal('failure') }), 'Always failure'),
+        200: Envelope(Type.Object({ status: Type.Literal('failure') }), 'Always failure', { failure: { summary: 'No action exists', value: { data: { status: 'failure' } } } }),
         ...frameworkErrors
       }
     }

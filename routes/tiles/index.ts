@@ -3,6 +3,7 @@ import { invalidArgument } from '../../lib/errors.js'
 import { credentials, platformUrl } from '../../lib/relay.js'
 import { TILES } from '../../plugins/app/tiles.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
+import { ERROR_EXAMPLES, TILE_DATA_EXAMPLES } from '../../schemas/examples.js'
 import {
   BarChartDataSchema, DonutDataSchema, MarkdownDataSchema, MetricGroupDataSchema, TILE_IDS, TileBodySchema, TileDataBodySchema,
   TileSchema, type Period, type TileId
@@ -17,13 +18,18 @@ function oneOf<T extends string> (field: string, value: string, allowed: readonl
 // XDR dashboard tiles (SPEC §11): the descriptors, one descriptor, and a tile's data for a period.
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   const common = { tags: ['Tiles'], security: [{ bearerAuth: [] }] }
+  const unauthorized = { summary: 'No or a bad token', value: { errors: [ERROR_EXAMPLES.authorization] } }
+  const unknownTile = {
+    summary: 'An unknown tile',
+    value: { errors: [{ type: 'fatal', code: 'invalid argument', message: `Invalid JSON payload received. {"tile_id": ["Must be one of: ${TILE_IDS.join(', ')}."]}` }] }
+  }
 
   fastify.post('/', {
-    schema: { ...common, summary: 'The dashboard tiles this relay offers', response: { 200: Envelope(Type.Array(Type.Ref(TileSchema)), 'Tile descriptors'), ...frameworkErrors } }
+    schema: { ...common, summary: 'The dashboard tiles this relay offers', response: { 200: Envelope(Type.Array(Type.Ref(TileSchema)), 'Tile descriptors', { tiles: { summary: 'The four tiles', value: { data: TILE_IDS.map((id) => TILES[id]) } }, unauthorized }), ...frameworkErrors } }
   }, async () => ({ data: fastify.tiles.list() }))
 
   fastify.post('/tile', {
-    schema: { ...common, summary: 'One tile’s descriptor', body: TileBodySchema, response: { 200: Envelope(Type.Ref(TileSchema), 'The descriptor'), ...frameworkErrors } }
+    schema: { ...common, summary: 'One tile’s descriptor', body: TileBodySchema, response: { 200: Envelope(Type.Ref(TileSchema), 'The descriptor', { tile: { summary: 'One descriptor', value: { data: TILES['qualys-ioc-event-summary'] } }, unknownTile, unauthorized }), ...frameworkErrors } }
   }, async (request) => ({ data: TILES[oneOf<TileId>('tile_id', request.body.tile_id, TILE_IDS)] }))
 
   fastify.post('/tile-data', {
@@ -33,7 +39,11 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       body: TileDataBodySchema,
       response: {
         200: Envelope(Type.Union([Type.Ref(MetricGroupDataSchema), Type.Ref(DonutDataSchema), Type.Ref(BarChartDataSchema), Type.Ref(MarkdownDataSchema)]),
-          'Tile data (the shape of the tile’s type), or the error Qualys gave'),
+          'Tile data (the shape of the tile’s type), or the error Qualys gave', {
+            ...TILE_DATA_EXAMPLES,
+            unknownTile,
+            failed: { summary: 'A Qualys count call failed', value: { errors: [{ type: 'fatal', code: 'service unavailable', message: 'Service temporarily unavailable. Please try again later.' }] } }
+          }),
         ...frameworkErrors
       }
     }

@@ -8,8 +8,14 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['Operations'],
       summary: 'Liveness probe: echoes the Health-Check header (no authentication)',
-      headers: Type.Object({ 'health-check': Type.Optional(Type.String()) }),
-      response: { 200: Envelope(Type.String(), 'The Health-Check header value'), ...frameworkErrors }
+      headers: Type.Object({ 'health-check': Type.Optional(Type.String({ description: 'Any text: it is echoed back', examples: ['ping'] })) }),
+      response: {
+        200: Envelope(Type.String(), 'The Health-Check header value', {
+          echo: { summary: 'The header echoed', value: { data: 'ping' } },
+          missing: { summary: 'No Health-Check header', value: { errors: [{ type: 'fatal', code: 'health check failed', message: 'Invalid Health Check' }] } }
+        }),
+        ...frameworkErrors
+      }
     }
   }, async (request) => {
     const value = request.headers['health-check']
