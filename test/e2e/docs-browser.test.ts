@@ -2,9 +2,9 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import t from 'tap'
-import { chromium } from 'playwright-core'
 import { build, ROOT } from '../helper.js'
 import { PROGRAMS, withPrograms } from '../system.js'
+import { launchChromium } from './browser.js'
 
 // Debian's chromium, headless, driven by playwright-core: Swagger UI as a user sees it.
 withPrograms(t, [PROGRAMS.chromium], '/docs in a real browser lists every route, and Try it out on /version works', async (t, paths) => {
@@ -12,12 +12,7 @@ withPrograms(t, [PROGRAMS.chromium], '/docs in a real browser lists every route,
   await app.listen({ port: 0, host: '127.0.0.1' })
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
 
-  const browser = await chromium.launch({
-    executablePath: paths.chromium,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic']
-  })
-  t.teardown(() => browser.close())
+  const browser = await launchChromium(t, paths.chromium)
   const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } })
   await page.goto(`${url}/docs`)
   await page.waitForSelector('.opblock', { timeout: 30000 })

@@ -1,9 +1,10 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { ROOT, spawnTs } from '../helper.js'
 import { PROGRAMS, withPrograms } from '../system.js'
+import { launchChromium } from './browser.js'
 
 const TYPES = ['domain', 'file_name', 'file_path', 'ip', 'ipv6', 'md5', 'mutex', 'sha256']
 
@@ -14,12 +15,7 @@ withPrograms(t, [PROGRAMS.chromium], '/docs in demo mode: Authorize, then observ
   const [, url] = await demo.waitFor(/^URL=(\S+)$/m)
   const [, jwt] = await demo.waitFor(/^JWT=(\S+)$/m)
 
-  const browser = await chromium.launch({
-    executablePath: paths.chromium,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic']
-  })
-  t.teardown(() => browser.close())
+  const browser = await launchChromium(t, paths.chromium)
   const page = await browser.newPage({ viewport: { width: 1280, height: 1800 } })
   await page.goto(`${url}/docs`)
   await page.waitForSelector('.opblock', { timeout: 30000 })
