@@ -10,7 +10,10 @@ export const PROGRAMS = {
   nginx: { name: 'nginx', command: 'nginx', install: 'apt-get install nginx' },
   openssl: { name: 'openssl', command: 'openssl', install: 'apt-get install openssl' },
   chromium: { name: 'chromium', command: 'chromium', install: 'apt-get install chromium' },
-  redis: { name: 'redis-server', command: 'redis-server', install: 'apt-get install redis-server' }
+  redis: { name: 'redis-server', command: 'redis-server', install: 'apt-get install redis-server' },
+  podman: { name: 'podman', command: 'podman', install: 'apt-get install podman' },
+  runc: { name: 'runc', command: 'runc', install: 'apt-get install runc' },
+  mmdebstrap: { name: 'mmdebstrap', command: 'mmdebstrap', install: 'apt-get install mmdebstrap' }
 } satisfies Record<string, Program>
 
 // The command's absolute path on PATH, or undefined.
@@ -37,7 +40,7 @@ export type Paths = Record<string, string>
 // Runs `fn` as a subtest when every program is on PATH, with their absolute paths by command.
 // One is missing: with CI unset the subtest is skipped, and its one line says what to install;
 // under CI the subtest fails, so CI can never pass by skipping.
-export function withPrograms (t: Tap, programs: Program[], name: string, fn: (t: any, paths: Paths) => Promise<void>) {
+export function withPrograms (t: Tap, programs: Program[], name: string, fn: (t: any, paths: Paths) => Promise<void>, opts: { timeout?: number } = {}) {
   const paths: Paths = {}
   const missing: Program[] = []
   for (const program of programs) {
@@ -45,7 +48,7 @@ export function withPrograms (t: Tap, programs: Program[], name: string, fn: (t:
     if (found === undefined) missing.push(program)
     else paths[program.command] = found
   }
-  if (missing.length === 0) return t.test(name, (tt: any) => fn(tt, paths))
+  if (missing.length === 0) return t.test(name, opts, (tt: any) => fn(tt, paths))
   const line = missing.map((p) => `${p.name} not found — ${p.install}`).join('; ')
   if (underCi()) {
     return t.test(name, async (tt: any) => {
