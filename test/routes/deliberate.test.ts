@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { bearer, build, DEMO, hsToken, markRequestTimes, withSimulator } from '../helper.js'
 
@@ -28,11 +29,13 @@ const DAY = 86_400_000
 async function setup (t: any, env: Record<string, string> = {}) {
   const sim = await withSimulator(t, { fixtures: FIXTURES })
   const { app } = await build(t, { API_URL: sim.url, ...env })
+  await app.listen({ port: 0, host: '127.0.0.1' }) // over real HTTP
+  const root = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
   const post = async (url: string, payload: unknown) => {
     const from = Date.now() - 1
-    const res = await app.inject({ method: 'POST', url, headers: bearer(hsToken(DEMO)), payload: JSON.stringify(payload) })
-    t.equal(res.statusCode, 200)
-    return { body: res.json(), from, to: Date.now() + 1 }
+    const res = await fetch(`${root}${url}`, { method: 'POST', headers: bearer(hsToken(DEMO)), body: JSON.stringify(payload) })
+    t.equal(res.status, 200)
+    return { body: await res.json() as any, from, to: Date.now() + 1 }
   }
   return { sim, post }
 }
