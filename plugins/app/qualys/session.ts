@@ -4,10 +4,9 @@ import { BatchRejected, header, readText, retryDelay, RETRIED, type Answer } fro
 import type { LimitFunction } from 'p-limit'
 import { RelayError } from '../../../lib/errors.js'
 import { SORT } from '../../../lib/qql.js'
-import { networkError, qualysError, scrub, statusError } from './errors.js'
-
 import type { QualysEvent } from '../../../schemas/qualys.js'
 import type { Budget } from '../metrics.js'
+import { networkError, qualysError, scrub, statusError } from './errors.js'
 
 // What a session shares with every other session of the same credential (owned by the client).
 export interface Shared {
@@ -66,7 +65,10 @@ export class Session {
   // The other observables' results survive a failed lookup: its error is kept for the answer.
   // An error that is not a relay error is a bug: it is logged (scrubbed), and answered generically.
   record (err: unknown) {
-    if (err instanceof RelayError) return this.errors.push(err)
+    if (err instanceof RelayError) {
+      this.errors.push(err)
+      return
+    }
     const e = err instanceof Error ? err : new Error(String(err))
     this.log?.error({ error: { type: e.name, message: scrub(e.message, this.shared.secrets), stack: scrub(e.stack ?? '', this.shared.secrets) } },
       'unexpected error during a Qualys lookup')
