@@ -1,3 +1,4 @@
+import { Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 
@@ -21,8 +22,9 @@ export default fp(async function clientTimeouts (fastify: FastifyInstance) {
 
   fastify.addHook('onResponse', async (request) => {
     const raw = request.raw
-    if (raw.complete) return
     const socket = raw.socket
+    // Real connections only (fastify.inject has no socket to close).
+    if (raw.complete || !(socket instanceof Socket)) return
     const timer = setTimeout(() => { if (!raw.complete) socket.destroy() }, whole)
     timer.unref()
     const clear = () => clearTimeout(timer)
