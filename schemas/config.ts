@@ -37,7 +37,10 @@ export const ConfigSchema = Type.Object({
   REQUEST_TIMEOUT_MS: ms(30000),
   IDLE_TIMEOUT_MS: ms(65000),
   TILE_CACHE_TTL_S: Type.Integer({ minimum: 0, default: 900 }),
-  VERDICT_VALID_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 7 })
+  VERDICT_VALID_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 7 }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://[^\\s]+$' })),
+  REDIS_PREFIX: Type.String({ minLength: 1, default: 'qioc:' }),
+  REDIS_TIMEOUT_MS: ms(100)
 })
 
 export type Config = Static<typeof ConfigSchema>

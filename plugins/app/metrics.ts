@@ -10,6 +10,8 @@ export interface Metrics {
   registry: Registry
   qualysCall: (outcome: string) => void
   qualysBudget: (credential: string, budget: Budget) => void
+  redisUp: (up: boolean) => void
+  redisFallback: (kind: string) => void
 }
 
 declare module 'fastify' {
@@ -39,6 +41,8 @@ export function createMetrics () {
   const limit = gauge('relay_qualys_ratelimit_limit', 'Qualys API calls allowed per window (X-RateLimit-Limit)')
   const remaining = gauge('relay_qualys_ratelimit_remaining', 'Qualys API calls left in the window (X-RateLimit-Remaining)')
   const window = gauge('relay_qualys_ratelimit_window_seconds', 'Qualys API rate-limit window (X-RateLimit-Window-Sec)')
+  const redisUp = new Gauge({ name: 'relay_redis_up', help: '1 when the shared Redis answers, 0 when the relay runs on its own state', registers: [registry] })
+  const fallbacks = new Counter({ name: 'relay_redis_fallbacks_total', help: 'Redis calls that failed or were too slow, answered from in-process state, by kind', labelNames: ['kind'], registers: [registry] })
   const metrics = {
     registry,
     qualysCall (outcome: string) {
@@ -46,6 +50,8 @@ export function createMetrics () {
       if (outcome === 'cache_hit' || outcome === 'cache_miss' || outcome === 'coalesced') cache.inc({ result: outcome.replace('cache_', '') })
       else calls.inc({ outcome })
     },
+    redisUp (up: boolean) { redisUp.set(up ? 1 : 0) },
+    redisFallback (kind: string) { fallbacks.inc({ kind }) },
     qualysBudget (credential: string, budget: Budget) {
       limit.set({ credential }, budget.limit)
       remaining.set({ credential }, budget.remaining)
@@ -62,7 +68,7 @@ export function createMetrics () {
 export default fp(async function metricsPlugin (fastify: FastifyInstance) {
   const { METRICS_PORT: port, METRICS_HOST: host } = fastify.config
   if (port === undefined) {
-    fastify.decorate('metrics', { registry: new Registry(), qualysCall: () => {}, qualysBudget: () => {} })
+    fastify.decorate('metrics', { registry: new Registry(), qualysCall: () => {}, qualysBudget: () => {}, redisUp: () => {}, redisFallback: () => {} })
     return
   }
   const metrics = createMetrics()

@@ -12,6 +12,7 @@ import type { QualysEvent } from '../../../schemas/qualys.js'
 import { Session, type SessionLog, type Shared } from './session.js'
 import { DEFAULT_QUALYS_HOSTS } from './hosts.js'
 import type { Budget } from '../metrics.js'
+import { memoryStore, redisStore, type RedisLike, type Store } from './store.js'
 
 export { Session } from './session.js'
 
@@ -28,6 +29,7 @@ export interface QualysOptions {
   tokenMarginMs?: number
   onCall?: (outcome: string) => void
   onBudget?: (credential: string, budget: Budget) => void
+  store?: Store // shared by replicas (Redis); the process's own by default
 }
 
 export interface Target { apiUrl?: string, user: string, pass: string }
@@ -49,9 +51,9 @@ export function createQualys (opts: QualysOptions) {
   const allowList = parseAllowList('QUALYS_HOSTS', opts.qualysHosts ?? DEFAULT_QUALYS_HOSTS)
   const envOrigin = opts.apiUrl !== undefined ? new URL(opts.apiUrl).origin : undefined
   const margin = opts.tokenMarginMs ?? 5 * 60_000
-  // Lookups and tile data, each entry with its own TTL, keyed by credential (never shared).
-  const lru = new LRUCache<string, object>({ max: opts.cacheMax, ttl: 60_000 })
-  const store = { get: (k: string) => lru.get(k), set: (k: string, v: unknown, ttlMs: number) => { lru.set(k, v as object, { ttl: ttlMs }) } }
+  // Lookups and tile data, each entry with its own TTL, keyed by credential (never shared
+  // across credentials).
+  const store = opts.store ?? memoryStore(opts.cacheMax)
   const inflight = opts.cacheTtlS > 0 ? new Map<string, Promise<QualysEvent[]>>() : undefined
   // Everything kept per credential (API URL, user, password): its cap on calls, its token, its
   // login under way; built once and shared by every session of that credential.
@@ -177,8 +179,13 @@ export default fp(async function qualysPlugin (fastify: FastifyInstance) {
     cacheTtlS: c.LOOKUP_CACHE_TTL_S,
     cacheMax: c.LOOKUP_CACHE_MAX,
     onCall: fastify.metrics.qualysCall,
-    onBudget: fastify.metrics.qualysBudget
+    onBudget: fastify.metrics.qualysBudget,
+    store: fastify.redis === null
+      ? undefined
+      : redisStore(fastify.redis as unknown as RedisLike, {
+        prefix: c.REDIS_PREFIX, timeoutMs: c.REDIS_TIMEOUT_MS, local: memoryStore(c.LOOKUP_CACHE_MAX), onFallback: fastify.metrics.redisFallback
+      })
   })
   fastify.decorate('qualys', qualys)
   fastify.addHook('onClose', () => qualys.close())
-}, { name: 'qualys', dependencies: ['env', 'metrics'] })
+}, { name: 'qualys', dependencies: ['env', 'metrics', 'redis'] })

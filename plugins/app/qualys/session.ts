@@ -6,6 +6,7 @@ import { RelayError } from '../../../lib/errors.js'
 import { SORT } from '../../../lib/qql.js'
 import type { QualysEvent } from '../../../schemas/qualys.js'
 import type { Budget } from '../metrics.js'
+import type { Store } from './store.js'
 import { networkError, qualysError, scrub, statusError } from './errors.js'
 
 // What a session shares with every other session of the same credential (owned by the client).
@@ -18,8 +19,9 @@ export interface Shared {
   token: () => Promise<string> // cached, single-flight login
   login: () => Promise<string> // a new login (joins one already under way)
   refresh: (stale: string) => Promise<string> // one new login, shared by concurrent 401s
-  // The cache of lookups (for lookupTtlMs; 0: off) and of tile data (its own TTL per entry).
-  store: { get: (k: string) => unknown, set: (k: string, v: unknown, ttlMs: number) => void }
+  // The cache of lookups (for lookupTtlMs; 0: off) and of tile data (its own TTL per entry):
+  // in the process, or shared by the replicas through Redis.
+  store: Store
   lookupTtlMs: number
   inflight?: Map<string, Promise<QualysEvent[]>> // identical lookups under way, with the cache on
   cacheKey: string
@@ -86,7 +88,7 @@ export class Session {
     const query = `pageSize=${pageSize}${filter === undefined ? '' : `&filter=${encodeURIComponent(filter)}`}${active ? '&state=true' : ''}&sort=${SORTED}`
     const key = `${this.shared.cacheKey}\u0000${query}`
     const caching = this.shared.lookupTtlMs > 0
-    const hit = caching ? this.shared.store.get(key) as QualysEvent[] | undefined : undefined
+    const hit = caching ? await this.shared.store.get(this.shared.cacheKey, query) as QualysEvent[] | undefined : undefined
     if (hit !== undefined) {
       this.shared.onCall?.('cache_hit')
       return hit
@@ -106,7 +108,7 @@ export class Session {
     const call = this.shared.limiter(() => this.fetchEvents(query, undefined, batch))
     if (inflight !== undefined) { // exists exactly when the cache does
       inflight.set(key, call)
-      call.then((events) => this.shared.store.set(key, events, this.shared.lookupTtlMs), () => {}).finally(() => inflight.delete(key))
+      call.then((events) => this.shared.store.set(this.shared.cacheKey, query, events, this.shared.lookupTtlMs), () => {}).finally(() => inflight.delete(key))
     }
     return await call
   }
@@ -145,11 +147,10 @@ export class Session {
 
   // A value computed once per credential and key for ttlMs (tile data), from the shared store.
   async cached<T> (key: string, ttlMs: number, compute: () => Promise<T>): Promise<T> {
-    const full = `${this.shared.cacheKey}\u0000${key}`
-    const hit = this.shared.store.get(full)
+    const hit = await this.shared.store.get(this.shared.cacheKey, key)
     if (hit !== undefined) return hit as T
     const value = await compute()
-    if (ttlMs > 0) this.shared.store.set(full, value, ttlMs)
+    if (ttlMs > 0) await this.shared.store.set(this.shared.cacheKey, key, value, ttlMs)
     return value
   }
 

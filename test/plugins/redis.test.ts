@@ -1,0 +1,115 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { Redis } from 'ioredis'
+import t from 'tap'
+import { request } from 'undici'
+import { sealer } from '../../plugins/app/qualys/store.js'
+import { bearer, build, DEMO, hsToken, registerSecret, withSimulator } from '../helper.js'
+import { freePort } from '../../scripts/free-port.js'
+import { PROGRAMS, withPrograms } from '../system.js'
+
+// A real redis-server (Debian's), started here on a free port without persistence.
+async function startRedis (t: any, command: string, port?: number) {
+  const p = port ?? await freePort()
+  let child: ChildProcess | undefined
+  const start = async () => {
+    child = spawn(command, ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    const probe = new Redis(p, '127.0.0.1', { retryStrategy: () => 50, maxRetriesPerRequest: null })
+    try { await probe.ping() } finally { probe.disconnect() }
+  }
+  await start()
+  const redis = {
+    url: `redis://127.0.0.1:${p}`,
+    port: p,
+    kill: () => { child?.kill('SIGKILL') },
+    start
+  }
+  t.teardown(() => redis.kill())
+  return redis
+}
+
+const MUTEX = [{ type: 'mutex', value: 'MSFTHISTORY!' }]
+const EVE = { user: 'eve', pass: 'eve-password-123' }
+const ready = async (app: { redis: Redis | null }) => {
+  for (let i = 0; app.redis?.status !== 'ready'; i++) {
+    if (i > 200) throw new Error('redis never ready')
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+withPrograms(t, [PROGRAMS.redis], 'replicas share lookups and tile data through Redis, encrypted; Redis down never fails a request', async (t, paths) => {
+  const redis = await startRedis(t, paths['redis-server'] as string)
+  const sim = await withSimulator(t, { accounts: { demo: DEMO.pass, eve: EVE.pass } })
+  registerSecret(EVE.pass)
+  const metricsPort = await freePort()
+  const env = { API_URL: sim.url, REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '500' }
+  const a = (await build(t, { ...env, METRICS_PORT: String(metricsPort) })).app
+  const { app: b, logs: bLogs } = await build(t, env)
+  await Promise.all([ready(a), ready(b)])
+  const post = async (app: typeof a, url: string, payload: unknown, who = DEMO) =>
+    (await app.inject({ method: 'POST', url, headers: bearer(hsToken(who)), payload: JSON.stringify(payload) })).json()
+  const apiCalls = () => sim.calls.filter((c) => c.path !== 'auth').length
+
+  const first = await post(a, '/observe/observables', MUTEX)
+  t.equal(first.data.sightings.count, 2)
+  const afterA = apiCalls()
+  t.equal(afterA, 2, 'replica A: Active and Historical')
+  const second = await post(b, '/observe/observables', MUTEX)
+  t.same(second.data.sightings.docs.map((d: any) => d.external_ids), first.data.sightings.docs.map((d: any) => d.external_ids))
+  t.equal(apiCalls(), afterA, 'replica B: served from Redis, no Qualys call')
+  await post(b, '/observe/observables', MUTEX, EVE)
+  t.equal(apiCalls(), afterA + 2, 'another credential never reads them')
+
+  await post(a, '/tiles/tile-data', { tile_id: 'qualys-ioc-events-by-type' })
+  const afterTile = apiCalls()
+  t.equal(afterTile, afterA + 2 + 5)
+  const tile = await post(b, '/tiles/tile-data', { tile_id: 'qualys-ioc-events-by-type' })
+  t.equal(tile.data.data.length, 5)
+  t.equal(apiCalls(), afterTile, 'a tile another replica computed: no Qualys call')
+
+  // Secrets at rest: no key or value holds a user name, password, token or event field in clear;
+  // an entry opens only with the key of the credential it belongs to.
+  const client = new Redis(redis.port, '127.0.0.1')
+  t.teardown(() => client.disconnect())
+  const names = await client.keys('*')
+  t.ok(names.length >= 4 && names.every((n) => n.startsWith('qioc:store:')), `${names.length} entries, all under REDIS_PREFIX`)
+  const dump = (await Promise.all(names.map(async (n) => `${n} ${await client.get(n)}`))).join('\n')
+  const tokens = sim.calls.map((c) => c.token).filter((x): x is string => x !== undefined)
+  for (const secret of ['demo', DEMO.pass, 'eve', EVE.pass, ...tokens, 'MSFTHISTORY!', 'WIN7-HOST-01', 'explorer.exe', 'M_5b49017b']) {
+    t.notOk(dump.includes(secret), `nothing in Redis contains ${secret.slice(0, 12)}`)
+  }
+  const seal = sealer('qioc:')
+  const name = names[0] as string
+  t.equal(seal.open('another credential', name, await client.get(name) as string), undefined, 'another credential cannot decrypt an entry')
+
+  // Redis killed: requests go on, from the process's own state; back: sharing resumes.
+  redis.kill()
+  for (let i = 0; a.redis?.status === 'ready' && i < 200; i++) await new Promise((resolve) => setTimeout(resolve, 25))
+  const down = await post(a, '/observe/observables', [{ type: 'ip', value: '23.38.112.137' }])
+  t.notOk(down.errors, 'Redis down: no error')
+  t.equal(down.data.sightings.count, 1, 'and the right answer')
+  const metrics = await (await request(`http://127.0.0.1:${metricsPort}/metrics`)).body.text()
+  t.match(metrics, /^relay_redis_up 0$/m)
+  t.match(metrics, /^relay_redis_fallbacks_total\{kind="(get|set)"\} [1-9]/m, metrics.split('\n').filter((l) => l.startsWith('relay_redis')).join(' | '))
+  t.ok(bLogs.some((l) => l.includes('redis: unreachable, using in-process state')), 'one warning when Redis goes away')
+  await redis.start()
+  await Promise.all([ready(a), ready(b)])
+  const domain = [{ type: 'domain', value: 'tor-exit.example-relay.net' }]
+  await post(a, '/observe/observables', domain)
+  const afterBack = apiCalls()
+  await post(b, '/observe/observables', domain)
+  t.equal(apiCalls(), afterBack, 'Redis back: sharing resumes')
+})
+
+withPrograms(t, [PROGRAMS.redis], 'Redis unreachable at start-up: the relay starts, warns once, answers', async (t) => {
+  const sim = await withSimulator(t)
+  const closed = await freePort()
+  const { app, logs } = await build(t, { API_URL: sim.url, REDIS_URL: `redis://127.0.0.1:${closed}`, REDIS_TIMEOUT_MS: '200' })
+  const res = await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: MUTEX })
+  t.equal(res.json().data.sightings.count, 2)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.equal(logs.filter((l) => l.includes('redis: unreachable at start-up')).length, 1, 'one warning')
+})
+
+t.test('a malformed REDIS_URL stops start-up with one line naming the variable', async (t) => {
+  await t.rejects(build(t, { REDIS_URL: 'http://redis:6379' }), /REDIS_URL/)
+})
