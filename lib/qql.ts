@@ -15,6 +15,10 @@ export const TOKEN_FIELDS = {
 
 export type Token = keyof typeof TOKEN_FIELDS
 
+// The same fields as key paths, split once (read for every event of a batched answer).
+export const TOKEN_PATHS = Object.fromEntries(Object.entries(TOKEN_FIELDS).map(([token, fields]) =>
+  [token, fields.map((field) => field.split('.'))])) as Record<Token, string[][]>
+
 interface Query {
   name: string // in texts: "Search for this <name>"
   tokens: readonly Token[]
@@ -50,6 +54,11 @@ export const isQuotable = (value: string) => !/["`]/.test(value)
 export function percentEncode (text: string, keepSlash = false): string {
   const encoded = encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
   return keepSlash ? encoded.replace(/%2F/g, '/') : encoded
+}
+
+// The Qualys hunting page running a search: the pivot link of refer and of the tiles.
+export function huntingUrl (platform: string, filter: string): string {
+  return `${platform.replace(/\/+$/, '')}/ioc/#/hunting?search=${percentEncode(filter, true)}`
 }
 
 // The Qualys UI for pivot links, derived from the API gateway URL when not configured.

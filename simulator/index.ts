@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { loadFixtures, type Fixtures } from './fixtures/index.js'
-import { matches, parse, QqlError, sorter, type Event } from './qql.js'
+import { matches, ordinal, parse, QqlError, sorter, type Event } from './qql.js'
 
 // A Qualys IOC (EDR) API simulator: POST /auth and GET /ioc/events over real HTTP, with latency,
 // fault injection and counters. It imports nothing from the relay.
@@ -233,7 +233,7 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
       return res.writeHead(400, headers).end(JSON.stringify({ message: 'fromDate < toDate (epoch seconds) and bucketCount 1..1000 are required' }))
     }
     const width = (to - from) / n
-    const times = pool.map((e) => typeof e.dateTime === 'string' ? Date.parse(e.dateTime.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')) : NaN)
+    const times = pool.map((e) => ordinal('event.datetime', e.dateTime))
     const answer: Record<string, number> = {}
     for (let i = 0; i < n; i++) {
       const start = from + i * width

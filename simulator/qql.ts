@@ -121,7 +121,7 @@ function get (event: Event, path: string): unknown {
 }
 
 // A number for indicator.score, epoch ms for event.datetime (Qualys writes +0000 offsets).
-function ordinal (field: string, value: unknown): number {
+export function ordinal (field: string, value: unknown): number {
   if (field === 'event.datetime') return typeof value === 'string' ? Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')) : NaN
   return typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { percentEncode } from '../../lib/qql.js'
+import { huntingUrl } from '../../lib/qql.js'
 import type { QualysEvent } from '../../schemas/qualys.js'
 import {
   PERIODS, TILE_IDS,
@@ -44,9 +44,7 @@ export const TILES: Record<TileId, Tile> = {
 const cell = (text: string | undefined) => (text ?? '—').replace(/[|\\]/g, (c) => `\\${c}`).replace(/\s+/g, ' ').slice(0, 200)
 
 export function createTiles (opts: { ttlS: number }) {
-  function hunting (platform: string | undefined, filter: string): string | undefined {
-    return platform === undefined ? undefined : `${platform.replace(/\/+$/, '')}/ioc/#/hunting?search=${percentEncode(filter, true)}`
-  }
+  const hunting = (platform: string | undefined, filter: string) => platform === undefined ? undefined : huntingUrl(platform, filter)
 
   async function summary (session: Session, w: Window, common: Common, platform?: string): Promise<MetricGroupData> {
     const time = timeFilter(w)

@@ -1,6 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { invalidArgument, type RelayError } from '../../lib/errors.js'
-import { QUERIES, percentEncode } from '../../lib/qql.js'
+import { huntingUrl, QUERIES, percentEncode } from '../../lib/qql.js'
 import { credentials, lookups, platformUrl } from '../../lib/relay.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
 import { ERROR_EXAMPLES, REFER_EXAMPLE } from '../../schemas/examples.js'
@@ -46,14 +46,13 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
         errors.push(invalidArgument('PLATFORM_URL is missing: set PLATFORM_URL, or an API_URL of the form https://gateway.<pod>, in the environment or the token', 'warning'))
       }
     } else {
-      const base = platform.replace(/\/+$/, '')
       data = items.map(({ type, value }) => {
         const { name, filter } = QUERIES[type]
         return {
           id: `ref-qualys-search-${type}-${percentEncode(value)}`,
           title: `Search for this ${name}`,
           description: `Check this ${name} status with Qualys`,
-          url: `${base}/ioc/#/hunting?search=${percentEncode(filter(value), true)}`,
+          url: huntingUrl(platform, filter(value)),
           categories: ['Search', 'Qualys']
         }
       })

@@ -1,4 +1,4 @@
-import { QUERIES, TOKEN_FIELDS, type Token } from '../../../lib/qql.js'
+import { QUERIES, TOKEN_PATHS, type Token } from '../../../lib/qql.js'
 import type { Lookup, Observation, QualysEvent } from '../../../schemas/qualys.js'
 import { lookupOne, safely, type Events } from './single.js'
 import { BatchRejected } from './http.js'
@@ -18,8 +18,7 @@ function reader (event: QualysEvent) {
     let values = seen.get(token)
     if (values === undefined) {
       values = []
-      for (const path of TOKEN_FIELDS[token]) {
-        const [a, b, c] = path.split('.') as [string, string, string | undefined]
+      for (const [a, b, c] of TOKEN_PATHS[token] as Array<[string, string, string | undefined]>) {
         const inner = (event[a] as Record<string, unknown> | undefined)?.[b]
         const v = c === undefined ? inner : (inner as Record<string, unknown> | undefined)?.[c]
         if (typeof v === 'string' && v !== '') values.push(v.toLowerCase())
