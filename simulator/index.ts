@@ -49,6 +49,8 @@ export interface Simulator {
   url: string
   latencyMs: number
   counters: { logins: number, events: number, inFlight: number, maxInFlight: number }
+  // The same per Qualys user (an API call counts for the user whose token it carries).
+  byUser: Record<string, { logins: number, events: number, inFlight: number, maxInFlight: number }>
   calls: SimCall[]
   inject: (fault: Fault, count?: number, path?: 'auth' | 'events') => void // 'events': any GET API call
   // A fault chosen per events call (after the injected ones), e.g. every Active call fails.
@@ -91,6 +93,7 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
     url: '',
     latencyMs: opts.latencyMs ?? 0,
     counters: { logins: 0, events: 0, inFlight: 0, maxInFlight: 0 },
+    byUser: {},
     calls: [],
     inject (fault, count = 1, path = 'events') {
       for (let i = 0; i < count; i++) faults[path].push(fault)
@@ -99,6 +102,7 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
     setFixtures (next) { fixtures = next },
     reset () {
       sim.counters = { logins: 0, events: 0, inFlight: 0, maxInFlight: 0 }
+      sim.byUser = {}
       sim.calls = []
       faults.auth = []
       faults.events = []
@@ -108,6 +112,8 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }
   }
+
+  const counterOf = (user: string) => (sim.byUser[user] ??= { logins: 0, events: 0, inFlight: 0, maxInFlight: 0 })
 
   // Answers with the injected fault; false when there is none to apply.
   function applyFault (fault: Fault | undefined, res: http.ServerResponse, call: SimCall): boolean {
@@ -157,6 +163,7 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
     const user = form.get('username') ?? ''
     call.user = user
     sim.counters.logins++
+    counterOf(user).logins++
     if (applyFault(faults.auth.shift(), res, call)) return
     if (user === '' || !form.has('password') || form.get('token') !== 'true') {
       call.status = 400
@@ -259,6 +266,14 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
     sim.counters.inFlight++
     sim.counters.maxInFlight = Math.max(sim.counters.maxInFlight, sim.counters.inFlight)
     res.on('close', () => { sim.counters.inFlight-- })
+    const user = path === 'auth' ? undefined : tokens.get(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '')
+    if (user !== undefined) {
+      const mine = counterOf(user)
+      mine.events++
+      mine.inFlight++
+      mine.maxInFlight = Math.max(mine.maxInFlight, mine.inFlight)
+      res.on('close', () => { mine.inFlight-- })
+    }
     sleep(sim.latencyMs)
       .then(() => path === 'auth' ? auth(req, res, call) : events(req, res, url, call))
       .catch(() => { if (!res.headersSent) res.writeHead(500).end('Internal server error') })

@@ -19,6 +19,8 @@ export default fp(async function redisPlugin (fastify: FastifyInstance) {
     return
   }
   const redis = new Redis(url, {
+    keyPrefix: fastify.config.REDIS_PREFIX,
+    commandTimeout: fastify.config.REDIS_TIMEOUT_MS, // slower than this: the caller falls back
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { request } from 'undici'
@@ -6,26 +6,7 @@ import { sealer } from '../../plugins/app/qualys/store.js'
 import { bearer, build, DEMO, hsToken, registerSecret, withSimulator } from '../helper.js'
 import { freePort } from '../../scripts/free-port.js'
 import { PROGRAMS, withPrograms } from '../system.js'
-
-// A real redis-server (Debian's), started here on a free port without persistence.
-async function startRedis (t: any, command: string, port?: number) {
-  const p = port ?? await freePort()
-  let child: ChildProcess | undefined
-  const start = async () => {
-    child = spawn(command, ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-    const probe = new Redis(p, '127.0.0.1', { retryStrategy: () => 50, maxRetriesPerRequest: null })
-    try { await probe.ping() } finally { probe.disconnect() }
-  }
-  await start()
-  const redis = {
-    url: `redis://127.0.0.1:${p}`,
-    port: p,
-    kill: () => { child?.kill('SIGKILL') },
-    start
-  }
-  t.teardown(() => redis.kill())
-  return redis
-}
+import { startRedis } from '../redis.js'
 
 const MUTEX = [{ type: 'mutex', value: 'MSFTHISTORY!' }]
 const EVE = { user: 'eve', pass: 'eve-password-123' }
@@ -77,9 +58,16 @@ withPrograms(t, [PROGRAMS.redis], 'replicas share lookups and tile data through 
   for (const secret of ['demo', DEMO.pass, 'eve', EVE.pass, ...tokens, 'MSFTHISTORY!', 'WIN7-HOST-01', 'explorer.exe', 'M_5b49017b']) {
     t.notOk(dump.includes(secret), `nothing in Redis contains ${secret.slice(0, 12)}`)
   }
+  // The credential hash is sha256 of API URL, user and password (SPEC §10: keys from the hash).
   const seal = sealer('qioc:')
-  const name = names[0] as string
-  t.equal(seal.open('another credential', name, await client.get(name) as string), undefined, 'another credential cannot decrypt an entry')
+  const credential = createHash('sha256').update(`${sim.url}\u0000${DEMO.user}\u0000${DEMO.pass}`).digest('hex')
+  const opened = await Promise.all(names.map(async (n) => seal.open(credential, n.slice('qioc:'.length), await client.get(n) as string)))
+  const token = opened.find((v: any) => typeof v?.token === 'string') as { token: string, expiresAt: number } | undefined
+  t.ok(token !== undefined && tokens.includes(token.token), 'the Qualys token is in Redis, sealed: it opens with its credential')
+  t.equal(opened.filter((v) => v !== undefined).length, opened.length - 3, 'every entry but eve\'s token and lookups opens with demo\'s credential')
+  const other = createHash('sha256').update(`${sim.url}\u0000${EVE.user}\u0000wrong-password`).digest('hex')
+  t.same(await Promise.all(names.map(async (n) => seal.open(other, n.slice('qioc:'.length), await client.get(n) as string))),
+    names.map(() => undefined), 'another credential decrypts nothing')
 
   // Redis killed: requests go on, from the process's own state; back: sharing resumes.
   redis.kill()

@@ -80,3 +80,18 @@ t.test('the simulator sorts on event.datetime and reports its rate limit', async
   t.equal(spent.headers.get('x-ratelimit-remaining'), '0')
   t.ok(Number(spent.headers.get('x-ratelimit-towait-sec')) > 0)
 })
+
+t.test('the simulator counts logins, calls and calls in flight per user', async (t) => {
+  const sim = await startSimulator({ accounts: { demo: 'demo-password', eve: 'eve-password' }, latencyMs: 100 })
+  t.teardown(() => sim.close())
+  const login = async (username: string, password: string) =>
+    (await fetch(`${sim.url}/auth`, { method: 'POST', body: new URLSearchParams({ username, password, token: 'true' }) })).text()
+  const [demo, eve] = [await login('demo', 'demo-password'), await login('eve', 'eve-password')]
+  const get = (token: string) => fetch(`${sim.url}/ioc/events?pageSize=1&state=true`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.text())
+  await Promise.all([get(demo), get(demo), get(demo), get(eve)])
+  await get(eve)
+  t.same(sim.byUser.demo, { logins: 1, events: 3, inFlight: 0, maxInFlight: 3 })
+  t.same(sim.byUser.eve, { logins: 1, events: 2, inFlight: 0, maxInFlight: 1 })
+  sim.reset()
+  t.same(sim.byUser, {})
+})

@@ -15,6 +15,11 @@ export function header (headers: Answer['headers'], name: string): string | unde
   return Array.isArray(v) ? v[0] : v
 }
 
+// Whether Qualys said how long to wait (X-RateLimit-ToWait-Sec or Retry-After).
+export function toldWait (headers: Answer['headers']): boolean {
+  return (header(headers, 'x-ratelimit-towait-sec') ?? '') !== '' || (header(headers, 'retry-after') ?? '') !== ''
+}
+
 // How long Qualys asks us to wait: X-RateLimit-ToWait-Sec, else Retry-After, else backoff + jitter.
 export function retryDelay (headers: Answer['headers'], attempt: number, random = Math.random): number {
   const toWait = Number(header(headers, 'x-ratelimit-towait-sec'))

@@ -12,7 +12,7 @@ import type { QualysEvent } from '../../../schemas/qualys.js'
 import { Session, type SessionLog, type Shared } from './session.js'
 import { DEFAULT_QUALYS_HOSTS } from './hosts.js'
 import type { Budget } from '../metrics.js'
-import { memoryStore, redisStore, type RedisLike, type Store } from './store.js'
+import { memoryStore, redisStore, type Store } from './store.js'
 
 export { Session } from './session.js'
 
@@ -35,6 +35,8 @@ export interface QualysOptions {
 export interface Target { apiUrl?: string, user: string, pass: string }
 
 const TOKEN_LIFETIME_MS = 4 * 3600_000
+
+interface Token { token: string, expiresAt: number }
 
 // When the Qualys token expires: its `exp` claim if readable, capped at the documented 4 hours.
 function expiry (token: string, now: number): number {
@@ -59,7 +61,7 @@ export function createQualys (opts: QualysOptions) {
   // login under way; built once and shared by every session of that credential.
   const credentials = new LRUCache<string, Shared>({ max: 10_000 })
 
-  async function login (apiUrl: string, target: Target): Promise<{ token: string, expiresAt: number }> {
+  async function login (apiUrl: string, target: Target): Promise<Token> {
     opts.onCall?.('login')
     const body = new URLSearchParams({ username: target.user, password: target.pass, token: 'true' }).toString()
     let status: number
@@ -85,14 +87,39 @@ export function createQualys (opts: QualysOptions) {
   }
 
   function credential (apiUrl: string, target: Target, key: string): Shared {
-    let cached: { token: string, expiresAt: number } | undefined
+    let cached: Token | undefined
     let pending: Promise<string> | undefined
+    let fresh: Promise<string> | undefined
     // The Qualys account's budget is per API URL and user (not per password): its metrics label.
     const account = createHash('sha256').update(`${apiUrl}\u0000${target.user}`).digest('hex').slice(0, 10)
     let low = false
-    // One login at a time per credential, shared by everyone who needs a token meanwhile.
-    const singleFlight = () => {
-      pending ??= login(apiUrl, target).then((t) => { cached = t; return t.token }).finally(() => { pending = undefined })
+    const use = (t: Token) => { cached = t; return t.token }
+    // A token some replica got (the store), unless it is the one Qualys just refused.
+    const stored = async (stale?: string) => {
+      const t = await store.get(key, 'token') as Token | undefined
+      return t !== undefined && t.expiresAt > Date.now() && t.token !== stale ? t : undefined
+    }
+    // One login per credential across the replicas: under the store's login lock, after looking
+    // again whether another replica logged in meanwhile. `force`: a new login whatever is stored.
+    const obtain = async (stale?: string, force = false): Promise<string> => {
+      const known = force ? undefined : await stored(stale)
+      if (known !== undefined) return use(known)
+      try {
+        return await store.exclusive(key, 'login', AbortSignal.timeout(opts.deadlineMs), async () => {
+          const now = force ? undefined : await stored(stale)
+          if (now !== undefined) return use(now)
+          const t = await login(apiUrl, target)
+          await store.set(key, 'token', t, t.expiresAt - Date.now())
+          return use(t)
+        })
+      } catch (err) {
+        if ((err as Error).name === 'TimeoutError') throw qualysError.timeout(opts.deadlineMs)
+        throw err
+      }
+    }
+    // One login at a time per credential in the process, shared by everyone who needs a token meanwhile.
+    const singleFlight = (stale?: string) => {
+      pending ??= obtain(stale).finally(() => { pending = undefined })
       return pending
     }
     return {
@@ -118,10 +145,13 @@ export function createQualys (opts: QualysOptions) {
         low = below
       },
       token: async () => cached !== undefined && cached.expiresAt > Date.now() ? cached.token : singleFlight(),
-      login: singleFlight,
+      login: () => {
+        fresh ??= obtain(undefined, true).finally(() => { fresh = undefined })
+        return fresh
+      },
       refresh: async (stale) => {
         if (cached?.token === stale) cached = undefined
-        return cached !== undefined ? cached.token : singleFlight()
+        return cached !== undefined ? cached.token : singleFlight(stale)
       }
     }
   }
@@ -182,8 +212,8 @@ export default fp(async function qualysPlugin (fastify: FastifyInstance) {
     onBudget: fastify.metrics.qualysBudget,
     store: fastify.redis === null
       ? undefined
-      : redisStore(fastify.redis as unknown as RedisLike, {
-        prefix: c.REDIS_PREFIX, timeoutMs: c.REDIS_TIMEOUT_MS, local: memoryStore(c.LOOKUP_CACHE_MAX), onFallback: fastify.metrics.redisFallback
+      : redisStore(fastify.redis, {
+        prefix: c.REDIS_PREFIX, leaseMs: c.REDIS_LEASE_MS, local: memoryStore(c.LOOKUP_CACHE_MAX), onFallback: fastify.metrics.redisFallback
       })
   })
   fastify.decorate('qualys', qualys)

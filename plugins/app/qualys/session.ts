@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { request, type Dispatcher } from 'undici'
-import { BatchRejected, header, readText, retryDelay, RETRIED, type Answer } from './http.js'
+import { BatchRejected, header, readText, retryDelay, RETRIED, toldWait, type Answer } from './http.js'
 import type { LimitFunction } from 'p-limit'
 import { RelayError } from '../../../lib/errors.js'
 import { SORT } from '../../../lib/qql.js'
@@ -31,6 +31,8 @@ export interface Shared {
 }
 
 const SORTED = encodeURIComponent(SORT)
+// How long a concurrency limit Qualys announced binds the other replicas (it is sent again on every answer).
+const CONCURRENCY_TTL_MS = 3600_000
 
 // X-RateLimit-Limit / -Remaining / -Window-Sec, when Qualys sends the first two as numbers.
 function readBudget (headers: Answer['headers']): Budget | undefined {
@@ -81,7 +83,7 @@ export class Session {
   async health (): Promise<void> {
     this.check()
     const token = await this.withStop(this.shared.login)
-    await this.shared.limiter(() => this.fetchEvents(`pageSize=1&state=true&sort=${SORTED}`, token))
+    await this.limited(() => this.fetchEvents(`pageSize=1&state=true&sort=${SORTED}`, token))
   }
 
   async events (filter: string | undefined, pageSize: number, active: boolean, batch = false): Promise<QualysEvent[]> {
@@ -105,17 +107,29 @@ export class Session {
         if (!(err instanceof RelayError && err.code === 'timeout' && !this.signal.aborted)) throw err
       }
     }
-    const call = this.shared.limiter(() => this.fetchEvents(query, undefined, batch))
-    if (inflight !== undefined) { // exists exactly when the cache does
-      inflight.set(key, call)
-      call.then((events) => this.shared.store.set(this.shared.cacheKey, query, events, this.shared.lookupTtlMs), () => {}).finally(() => inflight.delete(key))
-    }
-    return await call
+    const fetch = () => this.limited(() => this.fetchEvents(query, undefined, batch))
+    if (inflight === undefined) return await fetch() // exists exactly when the cache does
+    // One fetch per lookup across the replicas: under the store's lock for this query, after
+    // looking again whether another replica fetched it meanwhile.
+    const store = this.shared.store
+    const call = store.exclusive(this.shared.cacheKey, `lookup\u0000${query}`, this.signal, async () => {
+      const fetched = await store.get(this.shared.cacheKey, query) as QualysEvent[] | undefined
+      if (fetched !== undefined) {
+        this.shared.onCall?.('coalesced')
+        return fetched
+      }
+      const events = await fetch()
+      await store.set(this.shared.cacheKey, query, events, this.shared.lookupTtlMs)
+      return events
+    })
+    inflight.set(key, call)
+    call.catch(() => {}).finally(() => inflight.delete(key))
+    return await this.race(call)
   }
 
   // Dashboard tiles (SPEC §11) read Qualys' historical time series (state=false).
   async count (filter: string): Promise<number> {
-    return this.shared.limiter(() => this.call('/ioc/events/count', `filter=${encodeURIComponent(filter)}&state=false`, (res) => {
+    return this.limited(() => this.call('/ioc/events/count', `filter=${encodeURIComponent(filter)}&state=false`, (res) => {
       const count = (this.json(res) as { count?: unknown } | null)?.count
       if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) throw qualysError.invalidBody(res.text)
       return count
@@ -123,7 +137,7 @@ export class Session {
   }
 
   async timeBuckets (fromSec: number, toSec: number, buckets: number): Promise<Record<string, number>> {
-    return this.shared.limiter(() => this.call('/ioc/events/count/time-buckets', `fromDate=${fromSec}&toDate=${toSec}&bucketCount=${buckets}`, (res) => {
+    return this.limited(() => this.call('/ioc/events/count/time-buckets', `fromDate=${fromSec}&toDate=${toSec}&bucketCount=${buckets}`, (res) => {
       const body = this.json(res)
       if (body === null || typeof body !== 'object' || Array.isArray(body) || Object.values(body).some((n) => typeof n !== 'number')) {
         throw qualysError.invalidBody(res.text)
@@ -133,7 +147,7 @@ export class Session {
   }
 
   async historical (filter: string, pageSize: number): Promise<QualysEvent[]> {
-    return this.shared.limiter(() => this.call('/ioc/events', `pageSize=${pageSize}&filter=${encodeURIComponent(filter)}&state=false&sort=${SORTED}`, (res) => this.parse(res)))
+    return this.limited(() => this.call('/ioc/events', `pageSize=${pageSize}&filter=${encodeURIComponent(filter)}&state=false&sort=${SORTED}`, (res) => this.parse(res)))
   }
 
   // Calls that only make sense together (one tile): the first failure stops those not yet made,
@@ -152,6 +166,25 @@ export class Session {
     const value = await compute()
     if (ttlMs > 0) await this.shared.store.set(this.shared.cacheKey, key, value, ttlMs)
     return value
+  }
+
+  // A call within the cap on calls in flight: the process's limiter, then one of the slots
+  // shared by the replicas (waiting for either counts against this request's deadline).
+  private limited<T> (fn: () => Promise<T>): Promise<T> {
+    const { limiter, store, cacheKey } = this.shared
+    return limiter(() => this.race(store.slot(cacheKey, limiter.concurrency, this.signal, fn)))
+  }
+
+  // After Qualys asked to wait (429/409), no session of this credential, in any replica, calls
+  // it before the wait is over; a wait beyond this request's deadline fails it at once.
+  private async throttled () {
+    const until = await this.shared.store.get(this.shared.cacheKey, 'throttled')
+    const wait = typeof until === 'number' ? until - Date.now() : 0
+    if (wait <= 0) return
+    if (Date.now() + wait >= this.deadline) throw qualysError.tooManyRequests()
+    this.shared.onCall?.('throttled')
+    await sleep(wait, undefined, { signal: this.signal }).catch(() => {})
+    this.check()
   }
 
   private check () {
@@ -180,8 +213,8 @@ export class Session {
   private race<T> (p: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => reject(qualysError.timeout(this.shared.deadlineMs))
-      if (this.signal.aborted) return onAbort()
-      this.signal.addEventListener('abort', onAbort, { once: true })
+      if (this.signal.aborted) onAbort()
+      else this.signal.addEventListener('abort', onAbort, { once: true })
       p.then(resolve, reject).finally(() => this.signal.removeEventListener('abort', onAbort))
     })
   }
@@ -197,6 +230,7 @@ export class Session {
     let token = fresh ?? await this.withStop(this.shared.token)
     let refreshed = false
     for (let attempt = 0; ; attempt++) {
+      await this.throttled()
       const res = await this.send(`${this.apiUrl}${path}?${query}`, token)
       if (res.status >= 200 && res.status < 300) return parse(res)
       if (res.status === 400 && batch) throw new BatchRejected()
@@ -210,6 +244,9 @@ export class Session {
       }
       if (RETRIED.has(res.status) && attempt < this.shared.retries) {
         const wait = retryDelay(res.headers, attempt)
+        if (res.status !== 503 && toldWait(res.headers)) {
+          await this.shared.store.set(this.shared.cacheKey, 'throttled', Date.now() + wait, wait)
+        }
         if (Date.now() + wait < this.deadline) {
           this.shared.onCall?.('retry')
           await sleep(wait, undefined, { signal: this.signal }).catch(() => {})
@@ -244,6 +281,7 @@ export class Session {
       const limit = Number(header(res.headers, 'x-concurrency-limit-limit'))
       if (Number.isInteger(limit) && limit >= 1 && limit < this.shared.limiter.concurrency) {
         this.shared.limiter.concurrency = limit
+        this.shared.store.set(this.shared.cacheKey, 'concurrency', limit, CONCURRENCY_TTL_MS).catch(() => {})
       }
       const budget = readBudget(res.headers)
       if (budget !== undefined) this.shared.budget(budget, this.log)

@@ -1,26 +1,34 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
+import { Mutex, Semaphore } from 'redis-semaphore'
+import type { Redis } from 'ioredis'
 
-// Where lookups and tile data are kept, per credential (SPEC §10): in the process, or in Redis
-// shared by every replica. Both implement this one interface; callers never know which.
+// What the replicas of one credential share (SPEC §10): cached values (lookups, tile data, the
+// Qualys token, the throttling wait, a lowered concurrency) and the right to act alone (the login,
+// one lookup) or within a cap (calls in flight). In the process, or in Redis shared by every
+// replica: both implement this one interface and callers never know which.
 export interface Store {
   // `credential`: the hash of (API URL, user, password) that keys and encrypts the entry.
   get: (credential: string, key: string) => Promise<unknown>
   set: (credential: string, key: string, value: unknown, ttlMs: number) => Promise<void>
+  // Runs `fn` as the only holder of `name` for this credential. In process it runs at once: the
+  // process's own single-flight already makes its callers wait for one another.
+  exclusive: <T>(credential: string, name: string, signal: AbortSignal, fn: () => Promise<T>) => Promise<T>
+  // Runs `fn` holding one of `limit` slots for this credential. In process it runs at once: the
+  // caller's own limiter is the cap.
+  slot: <T>(credential: string, limit: number, signal: AbortSignal, fn: () => Promise<T>) => Promise<T>
 }
 
 export function memoryStore (max: number): Store {
   const lru = new LRUCache<string, object>({ max, ttl: 60_000 })
   return {
     get: async (credential, key) => lru.get(`${credential}\u0000${key}`),
-    set: async (credential, key, value, ttlMs) => { lru.set(`${credential}\u0000${key}`, value as object, { ttl: ttlMs }) }
+    set: async (credential, key, value, ttlMs) => {
+      if (ttlMs > 0) lru.set(`${credential}\u0000${key}`, value as object, { ttl: ttlMs })
+    },
+    exclusive: async (_credential, _name, _signal, fn) => fn(),
+    slot: async (_credential, _limit, _signal, fn) => fn()
   }
-}
-
-// The few Redis commands the store uses (ioredis' signatures).
-export interface RedisLike {
-  get: (key: string) => Promise<string | null>
-  set: (key: string, value: string, px: 'PX', ttlMs: number) => Promise<unknown>
 }
 
 // Entries are secrets at rest: AES-256-GCM under a key derived from the credential (HKDF), so a
@@ -38,7 +46,8 @@ export function sealer (prefix: string) {
     return key
   }
   return {
-    name: (credential: string, key: string) => `${prefix}store:${createHash('sha256').update(`${credential}\u0000${key}`).digest('base64url')}`,
+    // The name of an entry (kind: store, lock, slots) without REDIS_PREFIX, which the client adds.
+    name: (credential: string, key: string, kind = 'store') => `${kind}:${createHash('sha256').update(`${credential}\u0000${key}`).digest('base64url')}`,
     seal (credential: string, name: string, value: unknown): string {
       const iv = randomBytes(12)
       const cipher = createCipheriv('aes-256-gcm', keyFor(credential), iv).setAAD(Buffer.from(name))
@@ -59,19 +68,47 @@ export function sealer (prefix: string) {
   }
 }
 
-// Redis first, the process's own store when Redis errs or is slower than `timeoutMs`: a Redis
-// outage never fails a relay request, it only stops the sharing (counted by `onFallback`).
-export function redisStore (redis: RedisLike, opts: { prefix: string, timeoutMs: number, local: Store, onFallback: (kind: string) => void }): Store {
+export interface RedisStoreOptions {
+  prefix: string // REDIS_PREFIX: the client adds it to every key (ioredis keyPrefix); HKDF's salt
+  leaseMs: number // how long a dead replica's lock or slot blocks the others
+  local: Store // the process's own state, when Redis fails
+  onFallback: (kind: string) => void
+}
+
+// How often a replica waiting for a lock or a slot asks Redis again.
+const RETRY_MS = 5
+
+// Redis first, the process's own state when Redis errs or is slower than the client's command
+// timeout (REDIS_TIMEOUT_MS): a Redis outage never fails a relay request, it only stops the
+// sharing (counted by `onFallback`). Locks and slots are redis-semaphore's Mutex and Semaphore:
+// held with a lease renewed while the holder lives, so a replica that dies holding one blocks the
+// others for at most `leaseMs`.
+export function redisStore (redis: Redis, opts: RedisStoreOptions): Store {
   const seal = sealer(opts.prefix)
-  const bounded = <T>(p: Promise<T>): Promise<T> => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('redis: too slow')), opts.timeoutMs)
-    p.then(resolve, reject).finally(() => clearTimeout(timer))
-  })
-  return {
+  const lease = { lockTimeout: opts.leaseMs, refreshInterval: Math.round(opts.leaseMs / 3), retryInterval: RETRY_MS, acquireTimeout: 24 * 3600_000 }
+
+  // Runs fn holding the lock; without it when Redis fails (the process's own state then decides).
+  async function holding<T> (lock: Mutex | Semaphore, kind: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    try {
+      await lock.acquire(signal)
+    } catch (err) {
+      if (signal.aborted) throw err
+      opts.onFallback(kind)
+      return fn()
+    }
+    try {
+      return await fn()
+    } finally {
+      lock.release().catch(() => {}) // a lock Redis forgot expires with its lease
+    }
+  }
+  const lost = (kind: string) => () => opts.onFallback(`${kind}_lost`)
+
+  const store: Store = {
     async get (credential, key) {
       const name = seal.name(credential, key)
       try {
-        const sealed = await bounded(redis.get(name))
+        const sealed = await redis.get(name)
         if (sealed !== null) {
           const value = seal.open(credential, name, sealed)
           if (value !== undefined) return value
@@ -82,13 +119,27 @@ export function redisStore (redis: RedisLike, opts: { prefix: string, timeoutMs:
       return opts.local.get(credential, key)
     },
     async set (credential, key, value, ttlMs) {
+      if (ttlMs <= 0) return
       await opts.local.set(credential, key, value, ttlMs)
       const name = seal.name(credential, key)
       try {
-        await bounded(redis.set(name, seal.seal(credential, name, value), 'PX', ttlMs))
+        await redis.set(name, seal.seal(credential, name, value), 'PX', ttlMs)
       } catch {
         opts.onFallback('set')
       }
+    },
+    exclusive (credential, name, signal, fn) {
+      const mutex = new Mutex(redis, seal.name(credential, name, 'lock'), { ...lease, onLockLost: lost('lock') })
+      return holding(mutex, 'lock', signal, fn)
+    },
+    // The cap is the lowest of the caller's and what any replica learnt from Qualys
+    // (X-Concurrency-Limit-Limit, stored under 'concurrency').
+    async slot (credential, limit, signal, fn) {
+      const learnt = await store.get(credential, 'concurrency')
+      const cap = typeof learnt === 'number' && learnt >= 1 ? Math.min(limit, learnt) : limit
+      const semaphore = new Semaphore(redis, seal.name(credential, 'slots', 'slots'), cap, { ...lease, onLockLost: lost('slot') })
+      return holding(semaphore, 'slot', signal, fn)
     }
   }
+  return store
 }
