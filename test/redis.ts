@@ -16,6 +16,7 @@ export async function startRedis (t: { teardown: (fn: () => unknown) => void }, 
   const start = async () => {
     child = spawn(command, ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
     const probe = new Redis(p, '127.0.0.1', { retryStrategy: () => 50, maxRetriesPerRequest: null })
+    probe.on('error', () => {}) // refused until the server listens
     try { await probe.ping() } finally { probe.disconnect() }
   }
   await start()

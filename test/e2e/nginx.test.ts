@@ -1,20 +1,17 @@
-import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { Agent, request } from 'undici'
 import { build, ROOT, startJwks } from '../helper.js'
 import { freePort } from '../../scripts/free-port.js'
 import { PROGRAMS, withPrograms } from '../system.js'
+import { editSite, nginxSite } from '../nginx.js'
 
 // Real nginx (Debian package) with a self-signed certificate, using deploy/nginx.conf as shipped,
 // only its ports and certificate paths changed for the test.
 withPrograms(t, [PROGRAMS.nginx, PROGRAMS.openssl], 'behind nginx: an RS256 token addressed to the public https URL is accepted', async (t, paths) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'relay-nginx-'))
-  execFileSync(paths.openssl as string, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' })
+  const nginx = nginxSite(t, paths as { nginx: string, openssl: string })
 
   const jwks = await startJwks(t)
   const { app } = await build(t, { TRUST_PROXY: 'true', JWKS_HOSTS: jwks.origin })
@@ -22,39 +19,15 @@ withPrograms(t, [PROGRAMS.nginx, PROGRAMS.openssl], 'behind nginx: an RS256 toke
   const relayPort = (app.server.address() as AddressInfo).port
   const [httpsPort, httpPort] = [await freePort(), await freePort()]
 
-  // Each change must apply exactly once: a shipped file that drifted fails here, not later.
-  let site = readFileSync(path.join(ROOT, 'deploy/nginx.conf'), 'utf8')
-  const edits: Array<[RegExp, string]> = [
+  const site = readFileSync(path.join(ROOT, 'deploy/nginx.conf'), 'utf8')
+  nginx.start(editSite(t, site, 'deploy/nginx.conf', [
     [/server 127\.0\.0\.1:9090;/g, `server 127.0.0.1:${relayPort};`],
     [/listen 443 ssl;/g, `listen 127.0.0.1:${httpsPort} ssl;`],
     [/listen 80;/g, `listen 127.0.0.1:${httpPort};`],
-    [/ssl_certificate\s+\S+;/g, `ssl_certificate ${dir}/cert.pem;`],
-    [/ssl_certificate_key\s+\S+;/g, `ssl_certificate_key ${dir}/key.pem;`]
-  ]
-  for (const [pattern, replacement] of edits) {
-    t.equal(site.match(pattern)?.length ?? 0, 1, `deploy/nginx.conf has ${pattern.source} once`)
-    site = site.replace(pattern, replacement)
-  }
-  writeFileSync(path.join(dir, 'site.conf'), site)
-  writeFileSync(path.join(dir, 'nginx.conf'), `
-worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log;
-events {}
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  include ${dir}/site.conf;
-}
-`)
-  const nginx = spawn(paths.nginx as string, ['-p', dir, '-e', `${dir}/error.log`, '-c', `${dir}/nginx.conf`], { stdio: 'ignore' })
-  t.teardown(() => { nginx.kill('SIGQUIT') })
-  const dispatcher = new Agent({ connect: { ca: readFileSync(path.join(dir, 'cert.pem')) } })
+    [/ssl_certificate\s+\S+;/g, `ssl_certificate ${nginx.cert};`],
+    [/ssl_certificate_key\s+\S+;/g, `ssl_certificate_key ${nginx.key};`]
+  ]))
+  const dispatcher = new Agent({ connect: { ca: readFileSync(nginx.cert) } })
   t.teardown(() => dispatcher.close())
 
   const publicUrl = `https://localhost:${httpsPort}`

@@ -111,6 +111,22 @@ t.test('retry then success, honouring the wait headers', async (t) => {
   t.equal(eventCalls(sim).length, 4, '2 failures, then Active and Historical')
 })
 
+t.test('after a 429 with a wait, no request of that credential calls Qualys before the wait is over', async (t) => {
+  const sim = await withSimulator(t, { latencyMs: 100 })
+  const { observe } = await relay(t, sim, { QUALYS_CONCURRENCY: '2' })
+  await observe([MUTEX]) // the token: only events calls follow
+  sim.reset()
+  sim.inject({ status: 429, headers: { 'x-ratelimit-towait-sec': '0.5' } })
+  const first = observe([MUTEX])
+  await new Promise((resolve) => setTimeout(resolve, 150))
+  const second = await observe([{ type: 'ip', value: '23.38.112.137' }]) // a free slot, yet it waits
+  t.same([(await first).errors, second.errors], [undefined, undefined])
+  const refused = eventCalls(sim).find((c) => c.status === 429)
+  const later = eventCalls(sim).filter((c) => c !== refused)
+  t.equal(later.length, 4, 'the first request\'s retried Active and its Historical call, the second request\'s two')
+  t.ok(Math.min(...later.map((c) => c.at)) >= (refused?.at ?? 0) + 100 + 500 - 20, 'none before the wait was over')
+})
+
 t.test('retries are bounded, and never wait past the deadline', async (t) => {
   const sim = await withSimulator(t)
   const { observe } = await relay(t, sim, { QUALYS_RETRIES: '2', QUALYS_DEADLINE_MS: '2000' })

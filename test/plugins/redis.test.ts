@@ -101,3 +101,48 @@ withPrograms(t, [PROGRAMS.redis], 'Redis unreachable at start-up: the relay star
 t.test('a malformed REDIS_URL stops start-up with one line naming the variable', async (t) => {
   await t.rejects(build(t, { REDIS_URL: 'http://redis:6379' }), /REDIS_URL/)
 })
+
+withPrograms(t, [PROGRAMS.redis], 'a concurrency limit Qualys announced to one replica binds them all', async (t, paths) => {
+  const redis = await startRedis(t, paths['redis-server'] as string)
+  const sim = await withSimulator(t, { latencyMs: 100, concurrencyLimitHeader: 1 })
+  const env = { API_URL: sim.url, REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '500' }
+  const a = (await build(t, env)).app
+  const b = (await build(t, env)).app
+  await Promise.all([ready(a), ready(b)])
+  const post = async (app: typeof a, payload: unknown) =>
+    (await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: JSON.stringify(payload) })).json()
+
+  // A learns X-Concurrency-Limit-Limit: 1; B, which never saw it, keeps to it too.
+  await post(a, MUTEX)
+  sim.reset()
+  const lists = [[{ type: 'ip', value: '23.38.112.137' }], [{ type: 'domain', value: 'tor-exit.example-relay.net' }]]
+  const both = await Promise.all([post(a, lists[0]), post(b, lists[1])])
+  t.same(both.map((body) => body.errors), [undefined, undefined])
+  t.equal(sim.byUser.demo?.maxInFlight, 1, `1 call in flight across both replicas (${sim.calls.length} calls)`)
+})
+
+withPrograms(t, [PROGRAMS.redis], 'replicas share the throttling wait after a 429', async (t, paths) => {
+  const redis = await startRedis(t, paths['redis-server'] as string)
+  const sim = await withSimulator(t, { latencyMs: 100 })
+  const env = { API_URL: sim.url, REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '500' }
+  const a = (await build(t, env)).app
+  const b = (await build(t, env)).app
+  await Promise.all([ready(a), ready(b)])
+  const post = async (app: typeof a, payload: unknown) =>
+    (await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: JSON.stringify(payload) })).json()
+  await post(a, MUTEX) // both replicas have a token: only events calls follow
+  sim.reset()
+
+  // A meets a 429 asking to wait 0.5 s (its other call goes on: 2 slots); B, asked 150 ms later,
+  // has a free slot but calls Qualys only once the wait is over.
+  sim.inject({ status: 429, headers: { 'x-ratelimit-towait-sec': '0.5' } })
+  const first = post(a, [{ type: 'file_name', value: 'bublik.exe' }])
+  await new Promise((resolve) => setTimeout(resolve, 150))
+  const second = await post(b, [{ type: 'md5', value: '7353f60b1739074eb17c5f4dddefe239' }])
+  t.same([(await first).errors, second.errors], [undefined, undefined], 'both answered once the wait was over')
+  const refused = sim.calls.find((c) => c.status === 429)
+  const after = sim.calls.filter((c) => c.path !== 'auth' && c.at > (refused?.at ?? 0) + 50) // not A's other call, sent with the refused one
+  t.ok(refused !== undefined && after.length > 0)
+  const earliest = Math.min(...after.map((c) => c.at))
+  t.ok(earliest >= (refused?.at ?? 0) + 100 + 500 - 20, `no call from either replica before the wait was over (429 answered at ${(refused?.at ?? 0) + 100} ms, next call at ${earliest} ms)`)
+})

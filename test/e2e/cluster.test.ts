@@ -1,0 +1,199 @@
+import { execFileSync, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+import { Agent, request } from 'undici'
+import { bearer, build, DEMO, hsToken, normaliseIds, registerSecret, ROOT, SECRET_KEY, startSimulator, withSimulator, type Simulator } from '../helper.js'
+import { freePort } from '../../scripts/free-port.js'
+import { PROGRAMS, withPrograms } from '../system.js'
+import { startRedis } from '../redis.js'
+import { editSite, nginxSite } from '../nginx.js'
+
+// Three relay processes (the built relay, `node dist/server.js`) sharing one real redis-server
+// and one simulator (50 ms latency), behind real nginx using deploy/nginx.replicas.conf as
+// shipped: one Qualys budget per credential across the replicas (SPEC §10).
+
+const EVE = { user: 'eve', pass: 'eve-password-123' }
+const ZED = { user: 'zed', pass: 'zed-password-456' }
+const ACCOUNTS = { [DEMO.user]: DEMO.pass, [EVE.user]: EVE.pass, [ZED.user]: ZED.pass }
+const LEASE_MS = 1000
+const CONCURRENCY = 2
+
+// The demo's observables, by name.
+const O = Object.fromEntries((JSON.parse(readFileSync(path.join(ROOT, 'examples/observables.json'), 'utf8')) as Array<{ type: string, value: string }>)
+  .map((o) => [o.type, o])) as Record<string, { type: string, value: string }>
+// Requests whose observables overlap: each list is asked 3 times per credential, all at once.
+const LISTS = [[O.sha256, O.ip], [O.ip, O.domain], [O.mutex, O.file_name, O.sha256], [O.md5], [O.ipv6, O.file_path]]
+// Asked while Redis is killed: new lists, so they reach Qualys.
+const LATER = [[O.domain, O.md5], [O.file_name], [O.ip, O.mutex], [O.sha256, O.ipv6]]
+
+interface Replica { url: string, metrics: string, kill: () => void, output: () => string }
+
+async function replica (t: any, env: Record<string, string>): Promise<Replica> {
+  const [port, metricsPort] = [await freePort(), await freePort()]
+  const child = spawn(process.execPath, ['dist/server.js'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: String(metricsPort), ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  child.stdout.on('data', (d) => { out += String(d) })
+  child.stderr.on('data', (d) => { out += String(d) })
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  return { url: `http://127.0.0.1:${port}`, metrics: `http://127.0.0.1:${metricsPort}/metrics`, kill: () => child.kill('SIGKILL'), output: () => out }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+// Until `check` holds (or fails after ~20 s with `what`).
+async function until (what: string, check: () => Promise<boolean> | boolean) {
+  for (let i = 0; !(await Promise.resolve().then(check).catch(() => false)); i++) {
+    if (i > 400) throw new Error(`never: ${what}`)
+    await sleep(50)
+  }
+}
+const redisUp = async (r: Replica) => /^relay_redis_up 1$/m.test(await (await request(r.metrics)).body.text())
+
+// Every API call a user made, by query: each (credential, query) should be fetched once.
+function fetchedTwice (sim: Simulator): string[] {
+  const seen = new Map<string, number>()
+  for (const c of sim.calls) {
+    if (c.path === 'auth') continue
+    const key = `${c.user} ${c.path} ${c.state} ${c.pageSize}/${c.pageNumber} ${c.filter}`
+    seen.set(key, (seen.get(key) ?? 0) + 1)
+  }
+  return [...seen].filter(([, n]) => n > 1).map(([k, n]) => `${n}× ${k}`)
+}
+
+withPrograms(t, [PROGRAMS.redis, PROGRAMS.nginx, PROGRAMS.openssl], 'three replicas share one Qualys budget through Redis', async (t, paths) => {
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' })
+  for (const secret of [EVE.pass, ZED.pass]) registerSecret(secret)
+  const redis = await startRedis(t, paths['redis-server'] as string)
+  const sim = await withSimulator(t, { accounts: ACCOUNTS, latencyMs: 50 })
+  const env = {
+    SECRET_KEY,
+    API_URL: sim.url,
+    REDIS_URL: redis.url,
+    REDIS_LEASE_MS: String(LEASE_MS),
+    REDIS_TIMEOUT_MS: '500',
+    QUALYS_CONCURRENCY: String(CONCURRENCY),
+    QUALYS_DEADLINE_MS: '15000',
+    TRUST_PROXY: 'true'
+  }
+  const replicas = await Promise.all([0, 1, 2].map(() => replica(t, env)))
+  const tokens = new Set<string>() // every Qualys token the simulator saw, across its resets
+  const keepTokens = () => { for (const c of sim.calls) if (c.token !== undefined) tokens.add(c.token) }
+  await until('every replica connected to Redis', async () => (await Promise.all(replicas.map(redisUp))).every(Boolean))
+
+  // nginx in front, with the shipped upstream block for three replicas.
+  const nginx = nginxSite(t, paths as { nginx: string, openssl: string })
+  const [httpsPort, httpPort] = [await freePort(), await freePort()]
+  const site = readFileSync(path.join(ROOT, 'deploy/nginx.replicas.conf'), 'utf8')
+  nginx.start(editSite(t, site, 'deploy/nginx.replicas.conf', [
+    ...replicas.map((r, i): [RegExp, string] => [new RegExp(`server relay-${i + 1}:9090`, 'g'), `server ${new URL(r.url).host}`]),
+    [/listen 443 ssl;/g, `listen 127.0.0.1:${httpsPort} ssl;`],
+    [/listen 80;/g, `listen 127.0.0.1:${httpPort};`],
+    [/ssl_certificate\s+\S+;/g, `ssl_certificate ${nginx.cert};`],
+    [/ssl_certificate_key\s+\S+;/g, `ssl_certificate_key ${nginx.key};`]
+  ]))
+  const dispatcher = new Agent({ connect: { ca: readFileSync(nginx.cert) }, connections: 64 })
+  t.teardown(() => dispatcher.close())
+  const proxy = `https://localhost:${httpsPort}`
+  await until('nginx listening', async () => (await request(`${proxy}/version`, { method: 'POST', dispatcher })).statusCode === 200)
+
+  const observe = async (base: string, who: { user: string, pass: string }, list: unknown[]) => {
+    const res = await request(`${base}/observe/observables`, {
+      method: 'POST',
+      dispatcher: base === proxy ? dispatcher : undefined,
+      headers: { ...bearer(hsToken(who)), 'content-type': 'application/json' },
+      body: JSON.stringify(list)
+    })
+    return { status: res.statusCode, body: await res.body.json() as any }
+  }
+
+  // What one replica on its own answers (its own simulator, no Redis): the reference.
+  const refSim = await startSimulator({ accounts: ACCOUNTS })
+  t.teardown(() => refSim.close())
+  const { app: single } = await build(t, { API_URL: refSim.url })
+  const expected = async (who: { user: string, pass: string }, list: unknown[]) =>
+    normaliseIds((await single.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(who)), payload: list })).json()).body
+  const same = async (t: any, label: string, answers: Array<{ who: typeof DEMO, list: unknown[], res: { status: number, body: any } }>) => {
+    const wrong = []
+    for (const a of answers) {
+      if (a.res.status !== 200 || a.res.body.errors !== undefined) wrong.push(`${a.who.user} ${JSON.stringify(a.list)}: ${a.res.status} ${JSON.stringify(a.res.body.errors)}`)
+      else if (JSON.stringify(normaliseIds(a.res.body).body) !== JSON.stringify(await expected(a.who, a.list))) wrong.push(`${a.who.user} ${JSON.stringify(a.list)}: differs`)
+    }
+    t.same(wrong, [], `${label}: ${answers.length} answers, all 200 and identical to one replica's`)
+  }
+
+  await t.test('30 concurrent requests through nginx, 2 credentials: 1 login each, the cap held across the three, each query fetched once', async (t: any) => {
+    const load = LISTS.flatMap((list) => [DEMO, EVE].flatMap((who) => [1, 2, 3].map(() => ({ who, list }))))
+    const answers = await Promise.all(load.map(async ({ who, list }) => ({ who, list, res: await observe(proxy, who, list) })))
+    await same(t, 'answers', answers)
+    t.equal(sim.byUser.demo?.logins, 1, 'demo: 1 login in all')
+    t.equal(sim.byUser.eve?.logins, 1, 'eve: 1 login in all')
+    t.ok((sim.byUser.demo?.maxInFlight ?? 0) <= CONCURRENCY && (sim.byUser.eve?.maxInFlight ?? 0) <= CONCURRENCY,
+      `calls in flight per credential across the replicas ≤ ${CONCURRENCY} (demo ${sim.byUser.demo?.maxInFlight}, eve ${sim.byUser.eve?.maxInFlight})`)
+    t.same(fetchedTwice(sim), [], `each (credential, query) fetched once (${sim.counters.events} calls)`)
+    t.equal(sim.counters.maxInFlight, 2 * CONCURRENCY, 'both credentials used their slots at once (the cap is per credential)')
+    const served = replicas.map((r) => (r.output().match(/"url":"\/observe\/observables"/g) ?? []).length)
+    t.ok(served.every((n) => n > 0), `nginx spread the requests over the three replicas (${served.join(', ')})`)
+  })
+
+  await t.test('redis-server SIGKILLed during the load: no request fails, answers stay right; back: sharing resumes', async (t: any) => {
+    const load = LATER.flatMap((list) => [DEMO, EVE].flatMap((who) => [1, 2, 3].map(() => ({ who, list }))))
+    const pending = load.map(async ({ who, list }, i) => {
+      await sleep(i * 5)
+      return { who, list, res: await observe(proxy, who, list) }
+    })
+    await sleep(40)
+    redis.kill()
+    await same(t, 'during the outage', await Promise.all(pending))
+    await redis.start()
+    await until('every replica reconnected', async () => (await Promise.all(replicas.map(redisUp))).every(Boolean))
+    keepTokens()
+    sim.reset()
+    const list = [O.md5, O.mutex, O.ipv6] // never asked before: no replica has it in its own memory
+    const one = await observe((replicas[0] as Replica).url, DEMO, list)
+    const calls = sim.counters.events
+    t.ok(calls > 0, 'the first replica asked Qualys')
+    await same(t, 'after', [
+      { who: DEMO, list, res: one },
+      { who: DEMO, list, res: await observe((replicas[1] as Replica).url, DEMO, list) },
+      { who: DEMO, list, res: await observe((replicas[2] as Replica).url, DEMO, list) }
+    ])
+    const fallbacks = (await Promise.all(replicas.map(async (r) => (await (await request(r.metrics)).body.text()).split('\n').filter((l) => l.startsWith('relay_redis')).join(' ')))).join(' | ')
+    t.equal(sim.counters.events, calls, `the other two found its answer in Redis: no Qualys call (${fallbacks})`)
+    t.equal(sim.counters.logins, 0, 'and no login')
+  })
+
+  await t.test('a replica SIGKILLed holding both slots, a lookup lock and the login lock: the others go on after the lease', async (t: any) => {
+    keepTokens()
+    sim.reset()
+    const [a, b, c] = replicas as [Replica, Replica, Replica]
+    const hung = [{ type: 'domain', value: 'hang-one.example' }, { type: 'domain', value: 'hang-two.example' }]
+    sim.rule = (call) => call.filter?.includes('hang-') === true ? { hang: true } : undefined
+    sim.inject({ hang: true }, 1, 'auth') // the next login: zed's, on replica c
+    const held = [observe(c.url, DEMO, [hung[0]]), observe(c.url, DEMO, [hung[1]]), observe(c.url, ZED, [O.md5])]
+    for (const p of held) p.catch(() => {}) // c dies: these never answer
+    await until('c holds both of demo\'s slots and zed\'s login', () =>
+      sim.byUser.demo?.inFlight === CONCURRENCY && sim.calls.some((call) => call.path === 'auth' && call.user === 'zed'))
+    c.kill()
+    sim.rule = undefined
+    const started = Date.now()
+    const answers = await Promise.all([
+      { who: DEMO, list: [hung[0]], base: a.url },
+      { who: DEMO, list: [O.ip, O.file_name], base: b.url },
+      { who: ZED, list: [O.md5], base: b.url }
+    ].map(async ({ who, list, base }) => ({ who, list, res: await observe(base, who, list) })))
+    const took = Date.now() - started
+    await same(t, 'on the live replicas', answers)
+    t.equal(sim.byUser.zed?.logins, 2, 'zed: the login c never finished, then one on b')
+    t.ok(took < 15000, `answered before the deadline (${took} ms, lease ${LEASE_MS} ms): the dead replica's lock and slots expired`)
+  })
+
+  // Nothing secret in any replica's log.
+  keepTokens()
+  const logs = replicas.map((r) => r.output()).join('\n')
+  for (const secret of [DEMO.pass, EVE.pass, ZED.pass, SECRET_KEY, ...tokens]) t.notOk(logs.includes(secret), `no ${secret.slice(0, 6)}… in the logs`)
+})
