@@ -146,3 +146,28 @@ withPrograms(t, [PROGRAMS.redis], 'replicas share the throttling wait after a 42
   const earliest = Math.min(...after.map((c) => c.at))
   t.ok(earliest >= (refused?.at ?? 0) + 100 + 500 - 20, `no call from either replica before the wait was over (429 answered at ${(refused?.at ?? 0) + 100} ms, next call at ${earliest} ms)`)
 })
+
+withPrograms(t, [PROGRAMS.redis], 'a lock or slot taken by an attempt that timed out on the relay\'s side is given back', async (t, paths) => {
+  const redis = await startRedis(t, paths['redis-server'] as string)
+  const sim = await withSimulator(t)
+  const metricsPort = await freePort()
+  const { app } = await build(t, { API_URL: sim.url, REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '100', METRICS_PORT: String(metricsPort) })
+  await ready(app)
+  const admin = new Redis(redis.port, '127.0.0.1')
+  t.teardown(() => admin.disconnect())
+  const post = async (payload: unknown) =>
+    (await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: JSON.stringify(payload) })).json()
+  await post(MUTEX) // the token
+
+  // Redis holds every write for 400 ms: the relay's lock and slot attempts time out (100 ms) and
+  // it goes on without them; Redis then runs those attempts, and the relay's releases after them.
+  await admin.call('CLIENT', 'PAUSE', '400', 'WRITE')
+  const body = await post([{ type: 'ip', value: '23.38.112.137' }])
+  t.notOk(body.errors, 'answered from the process\'s own state')
+  t.equal(body.data.sightings.count, 1)
+  const metrics = await (await request(`http://127.0.0.1:${metricsPort}/metrics`)).body.text()
+  t.match(metrics, /^relay_redis_fallbacks_total\{kind="(lock|slot)"\} [1-9]/m, 'counted as fallbacks')
+  await new Promise((resolve) => setTimeout(resolve, 600))
+  t.same(await admin.keys('qioc:mutex:*'), [], 'no lock left behind for a lease')
+  t.same(await admin.keys('qioc:semaphore:*'), [], 'no slot left behind for a lease')
+})

@@ -88,10 +88,13 @@ export function redisStore (redis: Redis, opts: RedisStoreOptions): Store {
   const lease = { lockTimeout: opts.leaseMs, refreshInterval: Math.round(opts.leaseMs / 3), retryInterval: RETRY_MS, acquireTimeout: 24 * 3600_000 }
 
   // Runs fn holding the lock; without it when Redis fails (the process's own state then decides).
-  async function holding<T> (lock: Mutex | Semaphore, kind: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  // `twin`: the same lock by its identifier, to release what an attempt that timed out on our
+  // side may still have taken in Redis (else it would block the others for a whole lease).
+  async function holding<T> (lock: Mutex | Semaphore, twin: () => Mutex | Semaphore, kind: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
     try {
       await lock.acquire(signal)
     } catch (err) {
+      twin().release().catch(() => {})
       if (signal.aborted) throw err
       opts.onFallback(kind)
       return fn()
@@ -129,16 +132,18 @@ export function redisStore (redis: Redis, opts: RedisStoreOptions): Store {
       }
     },
     exclusive (credential, name, signal, fn) {
-      const mutex = new Mutex(redis, seal.name(credential, name, 'lock'), { ...lease, onLockLost: lost('lock') })
-      return holding(mutex, 'lock', signal, fn)
+      const key = seal.name(credential, name, 'lock')
+      const mutex = new Mutex(redis, key, { ...lease, onLockLost: lost('lock') })
+      return holding(mutex, () => new Mutex(redis, key, { identifier: mutex.identifier, acquiredExternally: true, refreshInterval: 0 }), 'lock', signal, fn)
     },
     // The cap is the lowest of the caller's and what any replica learnt from Qualys
     // (X-Concurrency-Limit-Limit, stored under 'concurrency').
     async slot (credential, limit, signal, fn) {
       const learnt = await store.get(credential, 'concurrency')
       const cap = typeof learnt === 'number' && learnt >= 1 ? Math.min(limit, learnt) : limit
-      const semaphore = new Semaphore(redis, seal.name(credential, 'slots', 'slots'), cap, { ...lease, onLockLost: lost('slot') })
-      return holding(semaphore, 'slot', signal, fn)
+      const key = seal.name(credential, 'slots', 'slots')
+      const semaphore = new Semaphore(redis, key, cap, { ...lease, onLockLost: lost('slot') })
+      return holding(semaphore, () => new Semaphore(redis, key, cap, { identifier: semaphore.identifier, acquiredExternally: true, refreshInterval: 0 }), 'slot', signal, fn)
     }
   }
   return store
