@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { spawnTs } from './helper.js'
+import { PROGRAMS, withPrograms } from './system.js'
 
 // The benchmark in smoke mode (tiny durations, relay from its sources): it must keep running and
 // writing its three reports. Its figures are not judged here: speed lives in `npm run bench`.
@@ -42,4 +43,17 @@ t.test('npm run slow-clients --smoke: every slow or idle connection closed by th
   for (const kind of ['slow headers', 'slow body', 'idle']) {
     t.equal(json.byKind[kind].closedByRelay, json.byKind[kind].connections, `${kind}: all closed by the relay`)
   }
+})
+
+withPrograms(t, [PROGRAMS.redis], 'npm run bench:cluster --smoke: three configurations measured, a report written', async (t) => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'cluster-'))
+  const run = spawnTs(t, 'bench/cluster.ts', { BENCH_OUT: out, BENCH_LATENCY_MS: '5' }, ['--smoke'])
+  t.equal(await run.exited, 0, run.output().slice(-2000))
+  const file = readdirSync(out).find((f) => f.endsWith('.json')) as string
+  const json = JSON.parse(readFileSync(path.join(out, file), 'utf8'))
+  t.same(Object.keys(json.medians), ['1 replica', '3 replicas + Redis', '3 replicas, no Redis'])
+  for (const [name, m] of Object.entries(json.medians) as Array<[string, { failed: number, calls: number, logins: number }]>) {
+    t.ok(m.failed === 0 && m.calls > 0 && m.logins > 0, `${name}: no failure, calls and logins counted`)
+  }
+  t.match(readFileSync(path.join(out, file.replace('.json', '.md')), 'utf8'), /\| 3 replicas \+ Redis \|/)
 })
