@@ -121,6 +121,9 @@ export class Session {
       const events = await fetch()
       await store.set(this.shared.cacheKey, query, events, this.shared.lookupTtlMs)
       return events
+    }).catch((err: unknown) => {
+      // Sessions waiting on this call (coalesced) read a deadline as the relay's timeout error.
+      throw this.signal.aborted && !(err instanceof RelayError) ? qualysError.timeout(this.shared.deadlineMs) : err
     })
     inflight.set(key, call)
     call.catch(() => {}).finally(() => inflight.delete(key))
@@ -242,11 +245,12 @@ export class Session {
         token = await this.withStop(() => this.shared.refresh(stale))
         continue
       }
+      if ((res.status === 429 || res.status === 409) && toldWait(res.headers)) {
+        const wait = retryDelay(res.headers, attempt)
+        await this.shared.store.set(this.shared.cacheKey, 'throttled', Date.now() + wait, wait)
+      }
       if (RETRIED.has(res.status) && attempt < this.shared.retries) {
         const wait = retryDelay(res.headers, attempt)
-        if (res.status !== 503 && toldWait(res.headers)) {
-          await this.shared.store.set(this.shared.cacheKey, 'throttled', Date.now() + wait, wait)
-        }
         if (Date.now() + wait < this.deadline) {
           this.shared.onCall?.('retry')
           await sleep(wait, undefined, { signal: this.signal }).catch(() => {})
