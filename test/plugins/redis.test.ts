@@ -171,3 +171,26 @@ withPrograms(t, [PROGRAMS.redis], 'a lock or slot taken by an attempt that timed
   t.same(await admin.keys('qioc:mutex:*'), [], 'no lock left behind for a lease')
   t.same(await admin.keys('qioc:semaphore:*'), [], 'no slot left behind for a lease')
 })
+
+withPrograms(t, [PROGRAMS.redis], 'waiting for a slot another replica holds counts against the request\'s deadline', async (t, paths) => {
+  const redis = await startRedis(t, paths['redis-server'] as string)
+  const sim = await withSimulator(t)
+  const env = { API_URL: sim.url, REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '500', QUALYS_CONCURRENCY: '1' }
+  const a = (await build(t, { ...env, QUALYS_DEADLINE_MS: '3000' })).app
+  const b = (await build(t, { ...env, QUALYS_DEADLINE_MS: '400' })).app
+  await Promise.all([ready(a), ready(b)])
+  const post = async (app: typeof a, payload: unknown) =>
+    (await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: JSON.stringify(payload) })).json()
+  await post(a, MUTEX) // the token, shared
+  sim.reset()
+  sim.rule = (call) => call.filter?.includes('slow.example') === true ? { hang: true } : undefined
+  const holding = post(a, [{ type: 'domain', value: 'slow.example' }]) // holds the only slot until its deadline
+  for (let i = 0; sim.counters.inFlight === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  const started = Date.now()
+  const waited = await post(b, [{ type: 'ip', value: '23.38.112.137' }])
+  t.same(waited.errors?.map((e: { code: string }) => e.code), ['timeout'], 'B: the timeout error')
+  t.ok(Date.now() - started < 2000, `within B's deadline, not A's (${Date.now() - started} ms)`)
+  t.equal(sim.calls.length, 1, 'B never called Qualys: the slot stayed A\'s')
+  sim.rule = undefined
+  await holding
+})
