@@ -17,6 +17,19 @@ const ready = async (app: { redis: Redis | null }) => {
   }
 }
 
+// Two relays on one real Redis and one simulator; `observe` posts as demo to one of them.
+async function twoReplicas (t: any, redisServer: string, simOptions: Parameters<typeof withSimulator>[1], env: { a?: Record<string, string>, b?: Record<string, string>, both?: Record<string, string> } = {}) {
+  const redis = await startRedis(t, redisServer)
+  const sim = await withSimulator(t, simOptions)
+  const shared = { API_URL: sim.url, REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '500', ...env.both }
+  const a = (await build(t, { ...shared, ...env.a })).app
+  const b = (await build(t, { ...shared, ...env.b })).app
+  await Promise.all([ready(a), ready(b)])
+  const observe = async (app: typeof a, payload: unknown) =>
+    (await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: JSON.stringify(payload) })).json()
+  return { sim, a, b, observe }
+}
+
 withPrograms(t, [PROGRAMS.redis], 'replicas share lookups and tile data through Redis, encrypted; Redis down never fails a request', async (t, paths) => {
   const redis = await startRedis(t, paths['redis-server'] as string)
   const sim = await withSimulator(t, { accounts: { demo: DEMO.pass, eve: EVE.pass } })
@@ -103,14 +116,7 @@ t.test('a malformed REDIS_URL stops start-up with one line naming the variable',
 })
 
 withPrograms(t, [PROGRAMS.redis], 'a concurrency limit Qualys announced to one replica binds them all', async (t, paths) => {
-  const redis = await startRedis(t, paths['redis-server'] as string)
-  const sim = await withSimulator(t, { latencyMs: 100, concurrencyLimitHeader: 1 })
-  const env = { API_URL: sim.url, REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '500' }
-  const a = (await build(t, env)).app
-  const b = (await build(t, env)).app
-  await Promise.all([ready(a), ready(b)])
-  const post = async (app: typeof a, payload: unknown) =>
-    (await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: JSON.stringify(payload) })).json()
+  const { sim, a, b, observe: post } = await twoReplicas(t, paths['redis-server'] as string, { latencyMs: 100, concurrencyLimitHeader: 1 })
 
   // A learns X-Concurrency-Limit-Limit: 1; B, which never saw it, keeps to it too.
   await post(a, MUTEX)
@@ -122,14 +128,7 @@ withPrograms(t, [PROGRAMS.redis], 'a concurrency limit Qualys announced to one r
 })
 
 withPrograms(t, [PROGRAMS.redis], 'replicas share the throttling wait after a 429', async (t, paths) => {
-  const redis = await startRedis(t, paths['redis-server'] as string)
-  const sim = await withSimulator(t, { latencyMs: 100 })
-  const env = { API_URL: sim.url, REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '500' }
-  const a = (await build(t, env)).app
-  const b = (await build(t, env)).app
-  await Promise.all([ready(a), ready(b)])
-  const post = async (app: typeof a, payload: unknown) =>
-    (await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: JSON.stringify(payload) })).json()
+  const { sim, a, b, observe: post } = await twoReplicas(t, paths['redis-server'] as string, { latencyMs: 100 })
   await post(a, MUTEX) // both replicas have a token: only events calls follow
   sim.reset()
 
@@ -173,14 +172,8 @@ withPrograms(t, [PROGRAMS.redis], 'a lock or slot taken by an attempt that timed
 })
 
 withPrograms(t, [PROGRAMS.redis], 'waiting for a slot another replica holds counts against the request\'s deadline', async (t, paths) => {
-  const redis = await startRedis(t, paths['redis-server'] as string)
-  const sim = await withSimulator(t)
-  const env = { API_URL: sim.url, REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '500', QUALYS_CONCURRENCY: '1' }
-  const a = (await build(t, { ...env, QUALYS_DEADLINE_MS: '3000' })).app
-  const b = (await build(t, { ...env, QUALYS_DEADLINE_MS: '400' })).app
-  await Promise.all([ready(a), ready(b)])
-  const post = async (app: typeof a, payload: unknown) =>
-    (await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: JSON.stringify(payload) })).json()
+  const { sim, a, b, observe: post } = await twoReplicas(t, paths['redis-server'] as string, {},
+    { both: { QUALYS_CONCURRENCY: '1' }, a: { QUALYS_DEADLINE_MS: '3000' }, b: { QUALYS_DEADLINE_MS: '400' } })
   await post(a, MUTEX) // the token, shared
   sim.reset()
   sim.rule = (call) => call.filter?.includes('slow.example') === true ? { hang: true } : undefined
