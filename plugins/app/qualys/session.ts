@@ -245,13 +245,13 @@ export class Session {
         token = await this.withStop(() => this.shared.refresh(stale))
         continue
       }
-      if ((res.status === 429 || res.status === 409) && toldWait(res.headers)) {
+      if (RETRIED.has(res.status)) {
         const wait = retryDelay(res.headers, attempt)
-        await this.shared.store.set(this.shared.cacheKey, 'throttled', Date.now() + wait, wait)
-      }
-      if (RETRIED.has(res.status) && attempt < this.shared.retries) {
-        const wait = retryDelay(res.headers, attempt)
-        if (Date.now() + wait < this.deadline) {
+        // A wait Qualys named (429/409) binds every session of the credential, in every replica.
+        if (res.status !== 503 && toldWait(res.headers)) {
+          await this.shared.store.set(this.shared.cacheKey, 'throttled', Date.now() + wait, wait)
+        }
+        if (attempt < this.shared.retries && Date.now() + wait < this.deadline) {
           this.shared.onCall?.('retry')
           await sleep(wait, undefined, { signal: this.signal }).catch(() => {})
           this.check()

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import { Mutex, Semaphore } from 'redis-semaphore'
+import { Mutex, Semaphore, type LockOptions } from 'redis-semaphore'
 import type { Redis } from 'ioredis'
 
 // What the replicas of one credential share (SPEC §10): cached values (lookups, tile data, the
@@ -87,14 +87,15 @@ export function redisStore (redis: Redis, opts: RedisStoreOptions): Store {
   const seal = sealer(opts.prefix)
   const lease = { lockTimeout: opts.leaseMs, refreshInterval: Math.round(opts.leaseMs / 3), retryInterval: RETRY_MS, acquireTimeout: 24 * 3600_000 }
 
-  // Runs fn holding the lock; without it when Redis fails (the process's own state then decides).
-  // `twin`: the same lock by its identifier, to release what an attempt that timed out on our
-  // side may still have taken in Redis (else it would block the others for a whole lease).
-  async function holding<T> (lock: Mutex | Semaphore, twin: () => Mutex | Semaphore, kind: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  // Runs fn holding a lock made by `make`; without it when Redis fails (the process's own state
+  // then decides). An attempt that timed out on our side may still have taken the lock in Redis:
+  // its twin (same identifier) gives it back, else it would block the others for a whole lease.
+  async function holding<T> (make: (options: LockOptions) => Mutex | Semaphore, kind: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    const lock = make({ ...lease, onLockLost: () => opts.onFallback(`${kind}_lost`) })
     try {
       await lock.acquire(signal)
     } catch (err) {
-      twin().release().catch(() => {})
+      make({ identifier: lock.identifier, acquiredExternally: true, refreshInterval: 0 }).release().catch(() => {})
       if (signal.aborted) throw err
       opts.onFallback(kind)
       return fn()
@@ -105,7 +106,6 @@ export function redisStore (redis: Redis, opts: RedisStoreOptions): Store {
       lock.release().catch(() => {}) // a lock Redis forgot expires with its lease
     }
   }
-  const lost = (kind: string) => () => opts.onFallback(`${kind}_lost`)
 
   const store: Store = {
     async get (credential, key) {
@@ -133,8 +133,7 @@ export function redisStore (redis: Redis, opts: RedisStoreOptions): Store {
     },
     exclusive (credential, name, signal, fn) {
       const key = seal.name(credential, name, 'lock')
-      const mutex = new Mutex(redis, key, { ...lease, onLockLost: lost('lock') })
-      return holding(mutex, () => new Mutex(redis, key, { identifier: mutex.identifier, acquiredExternally: true, refreshInterval: 0 }), 'lock', signal, fn)
+      return holding((options) => new Mutex(redis, key, options), 'lock', signal, fn)
     },
     // The cap is the lowest of the caller's and what any replica learnt from Qualys
     // (X-Concurrency-Limit-Limit, stored under 'concurrency').
@@ -142,8 +141,7 @@ export function redisStore (redis: Redis, opts: RedisStoreOptions): Store {
       const learnt = await store.get(credential, 'concurrency')
       const cap = typeof learnt === 'number' && learnt >= 1 ? Math.min(limit, learnt) : limit
       const key = seal.name(credential, 'slots', 'slots')
-      const semaphore = new Semaphore(redis, key, cap, { ...lease, onLockLost: lost('slot') })
-      return holding(semaphore, () => new Semaphore(redis, key, cap, { identifier: semaphore.identifier, acquiredExternally: true, refreshInterval: 0 }), 'slot', signal, fn)
+      return holding((options) => new Semaphore(redis, key, cap, options), 'slot', signal, fn)
     }
   }
   return store
