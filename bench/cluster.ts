@@ -14,6 +14,7 @@ import { startSimulator } from '../simulator/index.js'
 import { loadFixtures } from '../simulator/fixtures/index.js'
 import { benchFixtures, observables } from './fixtures.js'
 import { freePort } from '../scripts/free-port.js'
+import { startRedisServer } from '../scripts/redis-server.js'
 
 const smoke = process.argv.includes('--smoke')
 const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 50)
@@ -41,11 +42,8 @@ const LOAD = Array.from({ length: S.requests }, (_, i) => ({ list: JSON.stringif
 
 const fixtures = benchFixtures(loadFixtures())
 const sim = await startSimulator({ latencyMs, fixtures, accounts: Object.fromEntries(CREDENTIALS.map((c) => [c.user, c.pass])) })
-const redisPort = await freePort()
-const redis = spawn(redisServer, ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-const admin = new Redis(redisPort, '127.0.0.1', { retryStrategy: () => 50, maxRetriesPerRequest: null })
-admin.on('error', () => {})
-await admin.ping()
+const redis = await startRedisServer(redisServer)
+const admin = new Redis(redis.port, '127.0.0.1')
 const children: ChildProcess[] = []
 const dispatcher = new Agent({ connections: 64 })
 
@@ -53,7 +51,7 @@ async function startReplica (redisUrl?: string): Promise<{ url: string, metrics:
   const [port, metricsPort] = [await freePort(), await freePort()]
   const child = spawn(process.execPath, smoke ? ['--import', 'tsx', 'server.ts'] : ['dist/server.js'], {
     cwd: ROOT,
-    stdio: process.env.BENCH_DEBUG !== undefined ? 'inherit' : 'ignore',
+    stdio: 'ignore',
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'production',
@@ -91,8 +89,7 @@ interface Run { calls: number, logins: number, maxInFlight: number, rps: number,
 // One run: fresh replicas (no token, empty caches), an empty Redis, the simulator's counters at 0.
 async function run (replicas: number, shared: boolean): Promise<Run> {
   await admin.flushall()
-  await admin.config('RESETSTAT')
-  const started = await Promise.all(Array.from({ length: replicas }, () => startReplica(shared ? `redis://127.0.0.1:${redisPort}` : undefined)))
+  const started = await Promise.all(Array.from({ length: replicas }, () => startReplica(shared ? redis.url : undefined)))
   const urls = started.map((r) => r.url)
   if (shared) await new Promise((resolve) => setTimeout(resolve, 300)) // the replicas' Redis connections
   sim.reset()
@@ -122,12 +119,8 @@ async function run (replicas: number, shared: boolean): Promise<Run> {
   let fallbacks = 0
   for (const r of started) {
     const text = await (await request(r.metrics, { dispatcher })).body.text()
-    for (const m of text.matchAll(/^relay_redis_fallbacks_total\{kind="(\w+)"\} (\d+)$/gm)) {
-      fallbacks += Number(m[2])
-      if (process.env.BENCH_DEBUG !== undefined) console.log(m[0])
-    }
+    for (const m of text.matchAll(/^relay_redis_fallbacks_total\{kind="\w+"\} (\d+)$/gm)) fallbacks += Number(m[1])
   }
-  if (process.env.BENCH_DEBUG !== undefined && shared) console.log((await admin.info('commandstats')).split('\n').filter((l) => /evalsha|get|set/.test(l)).join('\n'))
   for (const child of children.splice(0)) child.kill('SIGKILL')
   return {
     calls: sim.counters.events,
@@ -158,7 +151,7 @@ try {
 } finally {
   for (const child of children) child.kill('SIGKILL')
   admin.disconnect()
-  redis.kill('SIGKILL')
+  redis.kill()
   await sim.close()
   await dispatcher.close()
 }
