@@ -216,11 +216,17 @@ export interface Spawned {
 
 // Starts a TypeScript entry point (demo, token, server) as a real process, with tsx.
 export function spawnTs (t: Tap, script: string, env: Record<string, string | undefined>, args: string[] = []): Spawned {
+  return spawnNode(t, ['--import', 'tsx', script, ...args], { FASTIFY_AUTOLOAD_TYPESCRIPT: '1', ...env })
+}
+
+// Starts node with these arguments in the project's folder (e.g. the built relay, dist/server.js),
+// its output collected; killed at teardown if still running.
+export function spawnNode (t: Tap, nodeArgs: string[], env: Record<string, string | undefined>): Spawned {
   // No coverage from children: tsx transforms the sources differently from tap's loader, and the
   // mismatched maps would mark lines the in-process tests cover as uncovered.
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, FASTIFY_AUTOLOAD_TYPESCRIPT: '1', _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env },
+    env: { PATH: process.env.PATH, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let out = ''

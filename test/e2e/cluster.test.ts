@@ -1,9 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { Agent, request } from 'undici'
-import { bearer, build, DEMO, hsToken, normaliseIds, registerSecret, ROOT, SECRET_KEY, startSimulator, withSimulator, type Simulator } from '../helper.js'
+import { bearer, build, DEMO, hsToken, normaliseIds, registerSecret, ROOT, SECRET_KEY, spawnNode, startSimulator, withSimulator, type Simulator } from '../helper.js'
 import { freePort } from '../../scripts/free-port.js'
 import { PROGRAMS, withPrograms } from '../system.js'
 import { startRedis } from '../redis.js'
@@ -31,16 +31,8 @@ interface Replica { url: string, metrics: string, kill: () => void, output: () =
 
 async function replica (t: any, env: Record<string, string>): Promise<Replica> {
   const [port, metricsPort] = [await freePort(), await freePort()]
-  const child = spawn(process.execPath, ['dist/server.js'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: String(metricsPort), ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let out = ''
-  child.stdout.on('data', (d) => { out += String(d) })
-  child.stderr.on('data', (d) => { out += String(d) })
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
-  return { url: `http://127.0.0.1:${port}`, metrics: `http://127.0.0.1:${metricsPort}/metrics`, kill: () => child.kill('SIGKILL'), output: () => out }
+  const relay = spawnNode(t, ['dist/server.js'], { NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: String(metricsPort), ...env })
+  return { url: `http://127.0.0.1:${port}`, metrics: `http://127.0.0.1:${metricsPort}/metrics`, kill: () => relay.child.kill('SIGKILL'), output: relay.output }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
