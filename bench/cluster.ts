@@ -15,6 +15,7 @@ import { loadFixtures } from '../simulator/fixtures/index.js'
 import { benchFixtures, observables } from './fixtures.js'
 import { freePort } from '../scripts/free-port.js'
 import { startRedisServer } from '../scripts/redis-server.js'
+import { median, percentile, relayUp } from './common.js'
 
 const smoke = process.argv.includes('--smoke')
 const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 50)
@@ -69,20 +70,9 @@ async function startReplica (redisUrl?: string): Promise<{ url: string, metrics:
   })
   children.push(child)
   const url = `http://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    try {
-      const res = await request(`${url}/version`, { method: 'POST', dispatcher })
-      await res.body.dump()
-      return { url, metrics: `http://127.0.0.1:${metricsPort}/metrics` }
-    } catch (err) {
-      if (i > 300) throw err
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-  }
+  await relayUp(url, dispatcher)
+  return { url, metrics: `http://127.0.0.1:${metricsPort}/metrics` }
 }
-
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] as number }
-const percentile = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(s.length * p))] as number }
 
 interface Run { calls: number, logins: number, maxInFlight: number, rps: number, p50: number, p99: number, failed: number, fallbacks: number }
 

@@ -7,9 +7,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import { createSigner } from 'fast-jwt'
-import { request } from 'undici'
 import { startSimulator } from '../simulator/index.js'
 import { freePort } from '../scripts/free-port.js'
+import { relayUp } from './common.js'
 
 const soak = process.argv.includes('--soak')
 const smoke = process.argv.includes('--smoke')
@@ -39,12 +39,7 @@ const url = `http://127.0.0.1:${port}`
 const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024
 
 try {
-  for (let i = 0; ; i++) {
-    try { await (await request(`${url}/version`, { method: 'POST' })).body.dump(); break } catch (err) {
-      if (i > 200) throw err
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-  }
+  await relayUp(url)
   let withErrors = 0
   let n = 0
   const rss: Array<{ s: number, mb: number }> = [{ s: 0, mb: rssMb() }]

@@ -13,6 +13,7 @@ import { loadFixtures } from '../simulator/fixtures/index.js'
 import { benchFixtures, observables } from './fixtures.js'
 import { markdown, svgChart, type LatencyRow } from './report.js'
 import { freePort } from '../scripts/free-port.js'
+import { median, percentile, relayUp } from './common.js'
 
 const smoke = process.argv.includes('--smoke')
 const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 50)
@@ -49,22 +50,11 @@ async function startRelay (env: Record<string, string>, qualys = sim): Promise<{
   })
   children.push(child)
   const url = `http://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    try {
-      const res = await request(`${url}/version`, { method: 'POST' })
-      await res.body.dump()
-      break
-    } catch (err) {
-      if (i > 200) throw err
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-  }
+  await relayUp(url)
   return { url, pid: child.pid as number }
 }
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] as number }
-const percentile = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(s.length * p))] as number }
 // User + system CPU time of a process so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms).
 const cpuMs = (pid: number) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []

@@ -8,6 +8,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { request } from 'undici'
 import { freePort } from '../scripts/free-port.js'
+import { relayUp } from './common.js'
 
 const smoke = process.argv.includes('--smoke')
 const N = smoke ? { headers: 20, body: 5, idle: 5, every: 200, limit: 15_000 } : { headers: 1000, body: 200, idle: 200, every: 5000, limit: 75_000 }
@@ -17,12 +18,7 @@ if (smoke) Object.assign(env, { HEADERS_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: 
 const relay = spawn(process.execPath, smoke ? ['--import', 'tsx', 'server.ts'] : ['dist/server.js'],
   { cwd: path.join(import.meta.dirname, '..'), env: smoke ? { ...env, FASTIFY_AUTOLOAD_TYPESCRIPT: '1' } : env, stdio: 'ignore' })
 const url = `http://127.0.0.1:${port}`
-for (let i = 0; ; i++) {
-  try { await (await request(`${url}/version`, { method: 'POST' })).body.dump(); break } catch (err) {
-    if (i > 200) throw err
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+await relayUp(url)
 
 const started = Date.now()
 function attack (kind: string, n: number, start: (s: net.Socket) => void) {
