@@ -40,7 +40,7 @@ export const ConfigSchema = Type.Object({
   VERDICT_VALID_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 7 }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://[^\\s]+$' })),
   REDIS_PREFIX: Type.String({ minLength: 1, default: 'qioc:' }),
-  REDIS_TIMEOUT_MS: ms(250),
+  REDIS_TIMEOUT_MS: Type.Integer({ minimum: 50, default: 1000 }), // no answer at all for this long: Redis is down
   REDIS_LEASE_MS: Type.Integer({ minimum: 200, maximum: 600000, default: 5000 })
 })
 

@@ -23,3 +23,9 @@ export interface Credentials {
   platformUrl?: string
   limit: number
 }
+
+// A Qualys API token and when the relay stops using it (shortly before it expires).
+export interface QualysToken { token: string, expiresAt: number }
+
+// Qualys' API budget as its X-RateLimit-* headers last said, per account.
+export interface Budget { limit: number, remaining: number, windowSec?: number }

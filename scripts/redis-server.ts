@@ -6,6 +6,8 @@ export interface RedisServer {
   url: string
   port: number
   kill: () => void // SIGKILL
+  pause: () => void // SIGSTOP: the connections stay open, nothing answers
+  resume: () => void // SIGCONT
   start: () => Promise<void> // again, on the same port
 }
 
@@ -21,5 +23,5 @@ export async function startRedisServer (command: string, port?: number): Promise
     try { await probe.ping() } finally { probe.disconnect() }
   }
   await start()
-  return { url: `redis://127.0.0.1:${p}`, port: p, kill: () => { child?.kill('SIGKILL') }, start }
+  return { url: `redis://127.0.0.1:${p}`, port: p, kill: () => { child?.kill('SIGKILL') }, pause: () => { child?.kill('SIGSTOP') }, resume: () => { child?.kill('SIGCONT') }, start }
 }

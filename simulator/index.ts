@@ -52,6 +52,7 @@ export interface Simulator {
   // The same per Qualys user (an API call counts for the user whose token it carries).
   byUser: Record<string, { logins: number, events: number, inFlight: number, maxInFlight: number }>
   calls: SimCall[]
+  clock: () => number // ms since the simulator started: the time base of SimCall.at
   inject: (fault: Fault, count?: number, path?: 'auth' | 'events') => void // 'events': any GET API call
   // A fault chosen per events call (after the injected ones), e.g. every Active call fails.
   rule?: (call: SimCall) => Fault | undefined
@@ -95,6 +96,7 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
     counters: { logins: 0, events: 0, inFlight: 0, maxInFlight: 0 },
     byUser: {},
     calls: [],
+    clock: () => Date.now() - started,
     inject (fault, count = 1, path = 'events') {
       for (let i = 0; i < count; i++) faults[path].push(fault)
     },

@@ -1,13 +1,11 @@
 import http from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 
-// Qualys' API budget as its X-RateLimit-* headers last said, per credential.
-export interface Budget { limit: number, remaining: number, windowSec?: number }
+import type { Budget } from '../../schemas/qualys.js'
 
 export interface Metrics {
-  registry: Registry
+  enabled: boolean
   qualysCall: (outcome: string) => void
   qualysBudget: (credential: string, budget: Budget) => void
   redisUp: (up: boolean) => void
@@ -21,8 +19,9 @@ declare module 'fastify' {
 }
 
 // Prometheus metrics, served on their own port (METRICS_PORT) so they never reach the public
-// relay behind the proxy. Off when METRICS_PORT is unset: the counters are then never created.
-export function createMetrics () {
+// relay behind the proxy. Off when METRICS_PORT is unset: prom-client is then never loaded.
+export async function createMetrics () {
+  const { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } = await import('prom-client')
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'relay_' })
   const requests = new Counter({ name: 'relay_http_requests_total', help: 'Requests by route, method and status', labelNames: ['route', 'method', 'status'], registers: [registry] })
@@ -42,8 +41,9 @@ export function createMetrics () {
   const remaining = gauge('relay_qualys_ratelimit_remaining', 'Qualys API calls left in the window (X-RateLimit-Remaining)')
   const window = gauge('relay_qualys_ratelimit_window_seconds', 'Qualys API rate-limit window (X-RateLimit-Window-Sec)')
   const redisUp = new Gauge({ name: 'relay_redis_up', help: '1 when the shared Redis answers, 0 when the relay runs on its own state', registers: [registry] })
-  const fallbacks = new Counter({ name: 'relay_redis_fallbacks_total', help: 'Redis calls that failed or were too slow, answered from in-process state, by kind', labelNames: ['kind'], registers: [registry] })
+  const fallbacks = new Counter({ name: 'relay_redis_fallbacks_total', help: 'Redis operations answered from in-process state because Redis was down, by kind (get, set, lock, slot; lock_lost, slot_lost: a lease lost while held)', labelNames: ['kind'], registers: [registry] })
   const metrics = {
+    enabled: true,
     registry,
     qualysCall (outcome: string) {
       if (outcome === 'login') logins.inc()
@@ -68,10 +68,10 @@ export function createMetrics () {
 export default fp(async function metricsPlugin (fastify: FastifyInstance) {
   const { METRICS_PORT: port, METRICS_HOST: host } = fastify.config
   if (port === undefined) {
-    fastify.decorate('metrics', { registry: new Registry(), qualysCall: () => {}, qualysBudget: () => {}, redisUp: () => {}, redisFallback: () => {} })
+    fastify.decorate('metrics', { enabled: false, qualysCall: () => {}, qualysBudget: () => {}, redisUp: () => {}, redisFallback: () => {} })
     return
   }
-  const metrics = createMetrics()
+  const metrics = await createMetrics()
   fastify.decorate('metrics', metrics)
   fastify.addHook('onResponse', async (request, reply) => {
     metrics.observe(request.routeOptions.url ?? 'unknown', request.method, reply.statusCode, reply.elapsedTime / 1000)

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { request } from 'undici'
-import { sealer } from '../../plugins/app/qualys/store.js'
+import { sealer } from '../../plugins/app/state/seal.js'
 import { bearer, build, DEMO, hsToken, registerSecret, withSimulator } from '../helper.js'
 import { freePort } from '../../scripts/free-port.js'
 import { PROGRAMS, withPrograms } from '../system.js'
@@ -91,7 +91,7 @@ withPrograms(t, [PROGRAMS.redis], 'replicas share lookups and tile data through 
   const metrics = await (await request(`http://127.0.0.1:${metricsPort}/metrics`)).body.text()
   t.match(metrics, /^relay_redis_up 0$/m)
   t.match(metrics, /^relay_redis_fallbacks_total\{kind="(get|set)"\} [1-9]/m, metrics.split('\n').filter((l) => l.startsWith('relay_redis')).join(' | '))
-  t.ok(bLogs.some((l) => l.includes('redis: unreachable, using in-process state')), 'one warning when Redis goes away')
+  t.ok(bLogs.some((l) => l.includes('redis: down, using in-process state')), 'one warning when Redis goes away')
   await redis.start()
   await Promise.all([ready(a), ready(b)])
   const domain = [{ type: 'domain', value: 'tor-exit.example-relay.net' }]
@@ -165,7 +165,7 @@ withPrograms(t, [PROGRAMS.redis], 'a lock or slot taken by an attempt that timed
   t.notOk(body.errors, 'answered from the process\'s own state')
   t.equal(body.data.sightings.count, 1)
   const metrics = await (await request(`http://127.0.0.1:${metricsPort}/metrics`)).body.text()
-  t.match(metrics, /^relay_redis_fallbacks_total\{kind="(lock|slot)"\} [1-9]/m, 'counted as fallbacks')
+  t.match(metrics, /^relay_redis_fallbacks_total\{kind="(lock|slot)"\} [1-9]/m, 'counted as fallbacks: ' + metrics.split('\n').filter((l) => l.startsWith('relay_redis')).join(' | '))
   await new Promise((resolve) => setTimeout(resolve, 600))
   t.same(await admin.keys('qioc:mutex:*'), [], 'no lock left behind for a lease')
   t.same(await admin.keys('qioc:semaphore:*'), [], 'no slot left behind for a lease')
@@ -186,4 +186,34 @@ withPrograms(t, [PROGRAMS.redis], 'waiting for a slot another replica holds coun
   t.equal(sim.calls.length, 1, 'B never called Qualys: the slot stayed A\'s')
   sim.rule = undefined
   await holding
+})
+
+withPrograms(t, [PROGRAMS.redis], 'a slow Redis and a lagging event loop are not "Redis down": the lock is waited for, nothing is fetched twice, nothing falls back', async (t, paths) => {
+  const [ma, mb] = [await freePort(), await freePort()]
+  const { sim, a, b, observe: post } = await twoReplicas(t, paths['redis-server'] as string, { latencyMs: 50 },
+    { both: { REDIS_TIMEOUT_MS: '1000' }, a: { METRICS_PORT: String(ma) }, b: { METRICS_PORT: String(mb) } })
+  const admin = new Redis(Number(new URL(a.config.REDIS_URL as string).port), '127.0.0.1')
+  t.teardown(() => admin.disconnect())
+  const redisLines = async () => (await Promise.all([ma, mb].map(async (port) =>
+    (await (await request(`http://127.0.0.1:${port}/metrics`)).body.text()).split('\n').filter((l) => l.startsWith('relay_redis')))))
+    .flat().filter((l) => !l.startsWith('#'))
+  await post(a, MUTEX) // the token, shared
+  sim.reset()
+
+  // Redis answers nothing for 600 ms (well under REDIS_TIMEOUT_MS): both replicas wait for it.
+  const ip = [{ type: 'ip', value: '23.38.112.137' }]
+  await admin.call('CLIENT', 'PAUSE', '600', 'ALL')
+  const slow = await Promise.all([post(a, ip), post(b, ip)])
+  t.same(slow.map((body) => [body.errors, body.data.sightings.count]), [[undefined, 1], [undefined, 1]], 'both answered, right')
+  t.equal(sim.counters.events, 2, 'one fetch per query across both (Active and Historical)')
+
+  // The event loop blocked for 1.5 s while both wait on Redis and Qualys.
+  const domain = [{ type: 'domain', value: 'tor-exit.example-relay.net' }]
+  const both = Promise.all([post(a, domain), post(b, domain)])
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  const end = Date.now() + 1500
+  while (Date.now() < end);
+  t.same((await both).map((body) => body.errors), [undefined, undefined], 'both answered after the lag')
+  t.equal(sim.counters.events, 4, 'again one fetch per query')
+  t.same(await redisLines(), ['relay_redis_up 1', 'relay_redis_up 1'], 'Redis up all along: no fallback of any kind, no lease lost')
 })

@@ -2,17 +2,16 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { LRUCache } from 'lru-cache'
-import pLimit from 'p-limit'
 import { Agent, request, type Dispatcher } from 'undici'
 import { isAllowedUrl, parseAllowList } from '../../../lib/hosts.js'
 import { USER_AGENT } from '../../../lib/version.js'
 import { networkError, qualysError, scrub, statusError } from './errors.js'
 import { readText } from './http.js'
-import type { QualysEvent } from '../../../schemas/qualys.js'
+import type { Budget, QualysEvent, QualysToken } from '../../../schemas/qualys.js'
 import { Session, type SessionLog, type Shared } from './session.js'
 import { DEFAULT_QUALYS_HOSTS } from './hosts.js'
-import type { Budget } from '../metrics.js'
-import { memoryStore, redisStore, type Store } from './store.js'
+import type { State } from '../state/index.js'
+import { memoryState } from '../state/memory.js'
 
 export { Session } from './session.js'
 
@@ -29,14 +28,14 @@ export interface QualysOptions {
   tokenMarginMs?: number
   onCall?: (outcome: string) => void
   onBudget?: (credential: string, budget: Budget) => void
-  store?: Store // shared by replicas (Redis); the process's own by default
+  state?: State // shared by replicas (Redis); the process's own by default
 }
 
 export interface Target { apiUrl?: string, user: string, pass: string }
 
 const TOKEN_LIFETIME_MS = 4 * 3600_000
 
-interface Token { token: string, expiresAt: number }
+type Token = QualysToken
 
 // When the Qualys token expires: its `exp` claim if readable, capped at the documented 4 hours.
 function expiry (token: string, now: number): number {
@@ -55,7 +54,7 @@ export function createQualys (opts: QualysOptions) {
   const margin = opts.tokenMarginMs ?? 5 * 60_000
   // Lookups and tile data, each entry with its own TTL, keyed by credential (never shared
   // across credentials).
-  const store = opts.store ?? memoryStore(opts.cacheMax)
+  const state = opts.state ?? memoryState(opts.cacheMax)
   const inflight = opts.cacheTtlS > 0 ? new Map<string, Promise<QualysEvent[]>>() : undefined
   // Everything kept per credential (API URL, user, password): its cap on calls, its token, its
   // login under way; built once and shared by every session of that credential.
@@ -96,7 +95,7 @@ export function createQualys (opts: QualysOptions) {
     const use = (t: Token) => { cached = t; return t.token }
     // A token some replica got (the store), unless it is the one Qualys just refused.
     const stored = async (stale?: string) => {
-      const t = await store.get(key, 'token') as Token | undefined
+      const t = await state.tokens.get(key, 'token')
       return t !== undefined && t.expiresAt > Date.now() && t.token !== stale ? t : undefined
     }
     // One login per credential across the replicas: under the store's login lock, after looking
@@ -105,11 +104,11 @@ export function createQualys (opts: QualysOptions) {
       const known = force ? undefined : await stored(stale)
       if (known !== undefined) return use(known)
       try {
-        return await store.exclusive(key, 'login', AbortSignal.timeout(opts.deadlineMs), async () => {
+        return await state.exclusive(key, 'login', AbortSignal.timeout(opts.deadlineMs), async () => {
           const now = force ? undefined : await stored(stale)
           if (now !== undefined) return use(now)
           const t = await login(apiUrl, target)
-          await store.set(key, 'token', t, t.expiresAt - Date.now())
+          await state.tokens.set(key, 'token', t, t.expiresAt - Date.now())
           return use(t)
         })
       } catch (err) {
@@ -127,8 +126,8 @@ export function createQualys (opts: QualysOptions) {
       userAgent: USER_AGENT,
       deadlineMs: opts.deadlineMs,
       retries: opts.retries,
-      limiter: pLimit(opts.concurrency),
-      store,
+      concurrency: opts.concurrency,
+      state,
       lookupTtlMs: opts.cacheTtlS * 1000,
       inflight,
       cacheKey: key,
@@ -210,12 +209,8 @@ export default fp(async function qualysPlugin (fastify: FastifyInstance) {
     cacheMax: c.LOOKUP_CACHE_MAX,
     onCall: fastify.metrics.qualysCall,
     onBudget: fastify.metrics.qualysBudget,
-    store: fastify.redis === null
-      ? undefined
-      : redisStore(fastify.redis, {
-        prefix: c.REDIS_PREFIX, leaseMs: c.REDIS_LEASE_MS, local: memoryStore(c.LOOKUP_CACHE_MAX), onFallback: fastify.metrics.redisFallback
-      })
+    state: fastify.state
   })
   fastify.decorate('qualys', qualys)
   fastify.addHook('onClose', () => qualys.close())
-}, { name: 'qualys', dependencies: ['env', 'metrics', 'redis'] })
+}, { name: 'qualys', dependencies: ['env', 'metrics', 'state'] })

@@ -1,12 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { request, type Dispatcher } from 'undici'
 import { BatchRejected, header, readText, retryDelay, RETRIED, toldWait, type Answer } from './http.js'
-import type { LimitFunction } from 'p-limit'
 import { RelayError } from '../../../lib/errors.js'
 import { SORT } from '../../../lib/qql.js'
-import type { QualysEvent } from '../../../schemas/qualys.js'
-import type { Budget } from '../metrics.js'
-import type { Store } from './store.js'
+import type { Budget, QualysEvent } from '../../../schemas/qualys.js'
+import type { State } from '../state/index.js'
+import { MARK, TTL } from '../state/keys.js'
 import { networkError, qualysError, scrub, statusError } from './errors.js'
 
 // What a session shares with every other session of the same credential (owned by the client).
@@ -15,13 +14,13 @@ export interface Shared {
   userAgent: string
   deadlineMs: number
   retries: number
-  limiter: LimitFunction
+  concurrency: number // calls in flight; lowered when Qualys announces less
   token: () => Promise<string> // cached, single-flight login
   login: () => Promise<string> // a new login (joins one already under way)
   refresh: (stale: string) => Promise<string> // one new login, shared by concurrent 401s
-  // The cache of lookups (for lookupTtlMs; 0: off) and of tile data (its own TTL per entry):
-  // in the process, or shared by the replicas through Redis.
-  store: Store
+  // Lookups (for lookupTtlMs; 0: off), tile data, what Qualys taught, the locks and the cap on
+  // calls in flight: in the process, or shared by the replicas through Redis.
+  state: State
   lookupTtlMs: number
   inflight?: Map<string, Promise<QualysEvent[]>> // identical lookups under way, with the cache on
   cacheKey: string
@@ -31,8 +30,6 @@ export interface Shared {
 }
 
 const SORTED = encodeURIComponent(SORT)
-// How long a concurrency limit Qualys announced binds the other replicas (it is sent again on every answer).
-const CONCURRENCY_TTL_MS = 3600_000
 
 // X-RateLimit-Limit / -Remaining / -Window-Sec, when Qualys sends the first two as numbers.
 function readBudget (headers: Answer['headers']): Budget | undefined {
@@ -90,7 +87,8 @@ export class Session {
     const query = `pageSize=${pageSize}${filter === undefined ? '' : `&filter=${encodeURIComponent(filter)}`}${active ? '&state=true' : ''}&sort=${SORTED}`
     const key = `${this.shared.cacheKey}\u0000${query}`
     const caching = this.shared.lookupTtlMs > 0
-    const hit = caching ? await this.shared.store.get(this.shared.cacheKey, query) as QualysEvent[] | undefined : undefined
+    const lookups = this.shared.state.lookups
+    const hit = caching ? await lookups.get(this.shared.cacheKey, query) : undefined
     if (hit !== undefined) {
       this.shared.onCall?.('cache_hit')
       return hit
@@ -111,15 +109,14 @@ export class Session {
     if (inflight === undefined) return await fetch() // exists exactly when the cache does
     // One fetch per lookup across the replicas: under the store's lock for this query, after
     // looking again whether another replica fetched it meanwhile.
-    const store = this.shared.store
-    const call = store.exclusive(this.shared.cacheKey, `lookup\u0000${query}`, this.signal, async () => {
-      const fetched = await store.get(this.shared.cacheKey, query) as QualysEvent[] | undefined
+    const call = this.shared.state.exclusive(this.shared.cacheKey, `lookup\u0000${query}`, this.signal, async () => {
+      const fetched = await lookups.get(this.shared.cacheKey, query)
       if (fetched !== undefined) {
         this.shared.onCall?.('coalesced')
         return fetched
       }
       const events = await fetch()
-      await store.set(this.shared.cacheKey, query, events, this.shared.lookupTtlMs)
+      await lookups.set(this.shared.cacheKey, query, events, this.shared.lookupTtlMs)
       return events
     }).catch((err: unknown) => {
       // Sessions waiting on this call (coalesced) read a deadline as the relay's timeout error.
@@ -164,25 +161,28 @@ export class Session {
 
   // A value computed once per credential and key for ttlMs (tile data), from the shared store.
   async cached<T> (key: string, ttlMs: number, compute: () => Promise<T>): Promise<T> {
-    const hit = await this.shared.store.get(this.shared.cacheKey, key)
+    const tiles = this.shared.state.tiles
+    const hit = await tiles.get(this.shared.cacheKey, key)
     if (hit !== undefined) return hit as T
     const value = await compute()
-    if (ttlMs > 0) await this.shared.store.set(this.shared.cacheKey, key, value, ttlMs)
+    if (ttlMs > 0) await tiles.set(this.shared.cacheKey, key, value, ttlMs)
     return value
   }
 
-  // A call within the cap on calls in flight: the process's limiter, then one of the slots
-  // shared by the replicas (waiting for either counts against this request's deadline).
-  private limited<T> (fn: () => Promise<T>): Promise<T> {
-    const { limiter, store, cacheKey } = this.shared
-    return limiter(() => this.race(store.slot(cacheKey, limiter.concurrency, this.signal, fn)))
+  // A call within the cap on calls in flight (the lowest of QUALYS_CONCURRENCY and what any
+  // replica learnt from Qualys); waiting for a slot counts against this request's deadline.
+  private async limited<T> (fn: () => Promise<T>): Promise<T> {
+    const { state, cacheKey, concurrency } = this.shared
+    const learnt = await this.race(state.marks.get(cacheKey, MARK.concurrency))
+    const cap = learnt !== undefined && learnt >= 1 ? Math.min(concurrency, learnt) : concurrency
+    return this.race(state.slot(cacheKey, cap, this.signal, fn))
   }
 
   // After Qualys asked to wait (429/409), no session of this credential, in any replica, calls
   // it before the wait is over; a wait beyond this request's deadline fails it at once.
   private async throttled () {
-    const until = await this.shared.store.get(this.shared.cacheKey, 'throttled')
-    const wait = typeof until === 'number' ? until - Date.now() : 0
+    const until = await this.race(this.shared.state.marks.get(this.shared.cacheKey, MARK.throttled))
+    const wait = until !== undefined ? until - Date.now() : 0
     if (wait <= 0) return
     if (Date.now() + wait >= this.deadline) throw qualysError.tooManyRequests()
     this.shared.onCall?.('throttled')
@@ -249,7 +249,7 @@ export class Session {
         const wait = retryDelay(res.headers, attempt)
         // A wait Qualys named (429/409) binds every session of the credential, in every replica.
         if (res.status !== 503 && toldWait(res.headers)) {
-          await this.shared.store.set(this.shared.cacheKey, 'throttled', Date.now() + wait, wait)
+          await this.shared.state.marks.set(this.shared.cacheKey, MARK.throttled, Date.now() + wait, wait)
         }
         if (attempt < this.shared.retries && Date.now() + wait < this.deadline) {
           this.shared.onCall?.('retry')
@@ -282,10 +282,11 @@ export class Session {
         signal: this.signal,
         headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'user-agent': this.shared.userAgent }
       })
-      const limit = Number(header(res.headers, 'x-concurrency-limit-limit'))
-      if (Number.isInteger(limit) && limit >= 1 && limit < this.shared.limiter.concurrency) {
-        this.shared.limiter.concurrency = limit
-        this.shared.store.set(this.shared.cacheKey, 'concurrency', limit, CONCURRENCY_TTL_MS).catch(() => {})
+      // Both spellings Qualys documents (qualys-api.md §2.6).
+      const limit = Number(header(res.headers, 'x-concurrency-limit-limit') ?? header(res.headers, 'x-concurrencylimit-limit'))
+      if (Number.isInteger(limit) && limit >= 1 && limit < this.shared.concurrency) {
+        this.shared.concurrency = limit
+        this.shared.state.marks.set(this.shared.cacheKey, MARK.concurrency, limit, TTL.learntMs).catch(() => {})
       }
       const budget = readBudget(res.headers)
       if (budget !== undefined) this.shared.budget(budget, this.log)

@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto'
+
+// Every name the relay keeps state under, and how long each entry lives. Redis key names are
+// hashes (REDIS_PREFIX is added by the client): no user name, observable or query appears in
+// Redis in clear.
+
+export type CacheKind = 'token' | 'lookup' | 'tile' | 'mark'
+
+// The marks: what Qualys taught about a credential, shared by every replica.
+export const MARK = {
+  throttled: 'throttled', // epoch ms until which no call may be made (a 429/409 wait)
+  concurrency: 'concurrency', // a lower cap on calls in flight (X-Concurrency-Limit-Limit)
+  batchBytes: 'batch-bytes' // the longest batched filter Qualys accepted after refusing a longer one
+} as const
+
+export const TTL = {
+  learntMs: 3600_000 // a concurrency limit or batch size Qualys taught (sent again on every answer)
+  // tokens: until shortly before they expire; lookups: LOOKUP_CACHE_TTL_S; tiles: TILE_CACHE_TTL_S;
+  // throttled: the wait Qualys named.
+}
+
+// In-process cache sizes: tokens and marks have their own, so lookups never evict them.
+export const MEMORY_MAX = { token: 10_000, tile: 1_000, mark: 10_000 }
+
+const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest('base64url')
+
+export const redisKey = {
+  // `lookup` entries keep the name they had before the kinds were split: no cold cache on upgrade.
+  entry: (credential: string, kind: CacheKind, key: string) =>
+    `store:${kind === 'lookup' ? hash(credential, key) : hash(credential, kind, key)}`,
+  lock: (credential: string, name: string) => `lock:${hash(credential, name)}`, // redis-semaphore adds mutex:
+  slots: (credential: string) => `slots:${hash(credential, 'slots')}` // … and semaphore:
+}

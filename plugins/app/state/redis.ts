@@ -1,0 +1,165 @@
+import { Redis } from 'ioredis'
+import { Mutex, Semaphore, type LockOptions } from 'redis-semaphore'
+import { createCircuit, type Circuit } from './circuit.js'
+import type { Cache, State } from './contract.js'
+import { redisKey, type CacheKind } from './keys.js'
+import { sealer } from './seal.js'
+
+export interface RedisStateOptions {
+  url: string
+  prefix: string // REDIS_PREFIX: the client adds it to every key (ioredis keyPrefix); HKDF's salt
+  leaseMs: number // how long a dead replica's lock or slot blocks the others
+  silenceMs: number // no answer at all for this long while commands wait: Redis is down
+  local: State // the process's own state: the first gate, and all of it while Redis is down
+  log: { info: (msg: string) => void, warn: (obj: object | string, msg?: string) => void }
+  onUp: (up: boolean) => void
+  onFallback: (kind: string) => void
+}
+
+// How often a replica waiting for a lock or a slot asks Redis again. Only one waiter per lock and
+// one per free local slot polls (the process's own gate comes first).
+const RETRY_MS = 5
+const DAY_MS = 86_400_000
+
+// A lock's lease is renewed five times per lease: a replica whose event loop lags by up to four
+// fifths of the lease keeps what it holds.
+const renewEvery = (leaseMs: number) => Math.max(20, Math.floor(leaseMs / 5))
+
+// Rejects as soon as `signal` aborts, whatever `p` still does.
+function abortable<T> (p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
+
+function redisCache<T> (redis: Redis, circuit: Circuit, kind: CacheKind, local: Cache<T>, opts: RedisStateOptions): Cache<T> {
+  const seal = sealer(opts.prefix)
+  return {
+    async get (credential, key) {
+      const name = redisKey.entry(credential, kind, key)
+      try {
+        const sealed = await circuit.run(() => redis.get(name))
+        const value = sealed === null ? undefined : seal.open(credential, name, sealed)
+        if (value !== undefined) return value as T
+      } catch {
+        opts.onFallback('get')
+      }
+      return local.get(credential, key)
+    },
+    async set (credential, key, value, ttlMs) {
+      if (ttlMs <= 0) return
+      await local.set(credential, key, value, ttlMs)
+      const name = redisKey.entry(credential, kind, key)
+      try {
+        await circuit.run(() => redis.set(name, seal.seal(credential, name, value), 'PX', ttlMs))
+      } catch {
+        opts.onFallback('set')
+      }
+    }
+  }
+}
+
+// Redis first, the process's own state when Redis is down (SPEC §10): a Redis outage never fails
+// a relay request, it only stops the sharing (counted by `onFallback`). Locks and slots are
+// redis-semaphore's Mutex and Semaphore, held with a lease that this module renews (early, and
+// never through an unhandled rejection), so a replica that dies holding one blocks the others
+// for at most a lease.
+export function openRedisState (opts: RedisStateOptions) {
+  const redis = new Redis(opts.url, {
+    keyPrefix: opts.prefix,
+    lazyConnect: true,
+    enableOfflineQueue: false, // a call while disconnected fails at once: the circuit is down then
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2000,
+    retryStrategy: (times) => Math.min(times * 200, 2000)
+  })
+  const circuit = createCircuit({
+    silenceMs: opts.silenceMs,
+    probe: () => redis.ping(),
+    onChange: (up) => {
+      opts.onUp(up)
+      if (up) opts.log.info('redis: up, state shared with the other replicas')
+      else opts.log.warn('redis: down, using in-process state until it is back')
+    }
+  })
+  // Every command's reply tells the circuit that Redis answers (redis-semaphore's scripts too).
+  const send = redis.sendCommand.bind(redis)
+  redis.sendCommand = (command, stream) => {
+    const sent = send(command, stream)
+    circuit.track(command.promise)
+    return sent
+  }
+  redis.on('ready', () => circuit.connected())
+  redis.on('close', () => circuit.disconnected())
+  redis.on('error', () => {}) // reconnection attempts fail while Redis is down: the circuit said so once
+  opts.onUp(false)
+  redis.connect().catch((err: Error) => {
+    opts.log.warn({ error: err.message }, 'redis: unreachable at start-up, using in-process state and retrying')
+  })
+
+  // Runs fn holding a lock made by `make`; without it when Redis is down or goes down while we
+  // wait. An attempt abandoned on our side may still have taken the lock in Redis: its twin (same
+  // identifier) gives it back, else it would block the others for a whole lease.
+  async function holding<T> (make: (options: LockOptions) => Mutex | Semaphore, kind: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    if (!circuit.up) {
+      opts.onFallback(kind)
+      return fn()
+    }
+    const lock = make({ lockTimeout: opts.leaseMs, acquireTimeout: DAY_MS, retryInterval: RETRY_MS, refreshInterval: 0 })
+    const twin = () => make({ identifier: lock.identifier, acquiredExternally: true, lockTimeout: opts.leaseMs, refreshInterval: 0 })
+    const waiting = AbortSignal.any([signal, circuit.signal])
+    try {
+      await abortable(lock.acquire(waiting), waiting)
+    } catch (err) {
+      twin().release().catch(() => {})
+      if (signal.aborted) throw err
+      opts.onFallback(kind)
+      return fn()
+    }
+    let done = false
+    let renewing = false
+    const renewal = setInterval(() => {
+      if (renewing || !circuit.up) return
+      renewing = true
+      circuit.run(() => twin().tryAcquire()) // acquiredExternally: tryAcquire renews the lease
+        .then((held) => {
+          if (held || done) return
+          clearInterval(renewal)
+          opts.onFallback(`${kind}_lost`)
+        }, () => {})
+        .finally(() => { renewing = false })
+    }, renewEvery(opts.leaseMs))
+    renewal.unref()
+    try {
+      return await fn()
+    } finally {
+      done = true
+      clearInterval(renewal)
+      lock.release().catch(() => {}) // a lock Redis forgot expires with its lease
+    }
+  }
+
+  const { local } = opts
+  const state: State = {
+    tokens: redisCache(redis, circuit, 'token', local.tokens, opts),
+    lookups: redisCache(redis, circuit, 'lookup', local.lookups, opts),
+    tiles: redisCache(redis, circuit, 'tile', local.tiles, opts),
+    marks: redisCache(redis, circuit, 'mark', local.marks, opts),
+    // The process's own gate first: one waiter per lock, and at most `limit` per credential, poll Redis.
+    exclusive: (credential, name, signal, fn) => local.exclusive(credential, name, signal, () =>
+      holding((o) => new Mutex(redis, redisKey.lock(credential, name), o), 'lock', signal, fn)),
+    slot: (credential, limit, signal, fn) => local.slot(credential, limit, signal, () =>
+      holding((o) => new Semaphore(redis, redisKey.slots(credential), limit, o), 'slot', signal, fn))
+  }
+  return {
+    state,
+    redis,
+    close: async () => {
+      circuit.stop()
+      redis.disconnect()
+    }
+  }
+}
