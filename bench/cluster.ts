@@ -15,6 +15,7 @@ import { loadFixtures } from '../simulator/fixtures/index.js'
 import { benchFixtures, observables } from './fixtures.js'
 import { freePort } from '../scripts/free-port.js'
 import { startRedisServer } from '../scripts/redis-server.js'
+import { contend } from '../scripts/contention.js'
 import { median, percentile, relayUp } from './common.js'
 
 const smoke = process.argv.includes('--smoke')
@@ -74,17 +75,20 @@ async function startReplica (redisUrl?: string): Promise<{ url: string, metrics:
   return { url, metrics: `http://127.0.0.1:${metricsPort}/metrics` }
 }
 
-interface Run { calls: number, logins: number, maxInFlight: number, rps: number, p50: number, p99: number, failed: number, fallbacks: number }
+interface Run { reasons?: Record<string, number>, calls: number, duplicates: number, logins: number, maxInFlight: number, rps: number, p50: number, p99: number, failed: number, fallbacks: number }
 
 // One run: fresh replicas (no token, empty caches), an empty Redis, the simulator's counters at 0.
-async function run (replicas: number, shared: boolean): Promise<Run> {
+async function run (replicas: number, shared: boolean, busy: boolean): Promise<Run> {
   await admin.flushall()
   const started = await Promise.all(Array.from({ length: replicas }, () => startReplica(shared ? redis.url : undefined)))
   const urls = started.map((r) => r.url)
   if (shared) await new Promise((resolve) => setTimeout(resolve, 300)) // the replicas' Redis connections
   sim.reset()
+  const load = busy ? contend() : undefined
   const times: number[] = []
   let failed = 0
+  const reasons: Record<string, number> = {} // why requests failed: HTTP status and error code
+  const fail = (why: string) => { failed++; reasons[why] = (reasons[why] ?? 0) + 1 }
   let next = 0
   const t00 = performance.now()
   await Promise.all(Array.from({ length: S.concurrency }, async () => {
@@ -96,15 +100,16 @@ async function run (replicas: number, shared: boolean): Promise<Run> {
         const res = await request(`${urls[i % urls.length]}/observe/observables`, {
           method: 'POST', dispatcher, headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' }, body: list
         })
-        const body = await res.body.json() as { errors?: unknown }
-        if (res.statusCode !== 200 || body.errors !== undefined) failed++
-      } catch {
-        failed++
+        const body = await res.body.json() as { errors?: Array<{ code: string }> }
+        if (res.statusCode !== 200 || body.errors !== undefined) fail(`${res.statusCode} ${body.errors?.map((e) => e.code).join(',') ?? ''}`.trim())
+      } catch (err) {
+        fail((err as Error).name)
       }
       times.push(performance.now() - t0)
     }
   }))
   const seconds = (performance.now() - t00) / 1000
+  load?.stop()
   // Redis calls that failed or were too slow (each served from the replica's own state).
   let fallbacks = 0
   for (const r of started) {
@@ -112,8 +117,19 @@ async function run (replicas: number, shared: boolean): Promise<Run> {
     for (const m of text.matchAll(/^relay_redis_fallbacks_total\{kind="\w+"\} (\d+)$/gm)) fallbacks += Number(m[1])
   }
   for (const child of children.splice(0)) child.kill('SIGKILL')
+  // Calls beyond the first for the same (credential, query): the budget spent twice.
+  const seen = new Set<string>()
+  let duplicates = 0
+  for (const c of sim.calls) {
+    if (c.path === 'auth') continue
+    const key = `${c.user} ${c.path} ${c.state} ${c.pageSize}/${c.pageNumber} ${c.filter}`
+    if (seen.has(key)) duplicates++
+    else seen.add(key)
+  }
   return {
+    reasons,
     calls: sim.counters.events,
+    duplicates,
     logins: sim.counters.logins,
     maxInFlight: Math.max(...Object.values(sim.byUser).map((u) => u.maxInFlight)),
     rps: LOAD.length / seconds,
@@ -125,15 +141,18 @@ async function run (replicas: number, shared: boolean): Promise<Run> {
 }
 
 const CONFIGS = [
-  { name: '1 replica', replicas: 1, shared: false },
-  { name: '3 replicas + Redis', replicas: 3, shared: true },
-  { name: '3 replicas, no Redis', replicas: 3, shared: false }
+  { name: '1 replica', replicas: 1, shared: false, busy: false },
+  { name: '3 replicas + Redis', replicas: 3, shared: true, busy: false },
+  { name: '3 replicas, no Redis', replicas: 3, shared: false, busy: false },
+  // One busy process per core beside everything: the machine a replica is added for.
+  { name: '1 replica, CPU busy', replicas: 1, shared: false, busy: true },
+  { name: '3 replicas + Redis, CPU busy', replicas: 3, shared: true, busy: true }
 ]
 const runs: Record<string, Run[]> = Object.fromEntries(CONFIGS.map((c) => [c.name, []]))
 try {
   for (let round = 0; round < S.rounds; round++) {
     for (const c of CONFIGS) {
-      const r = await run(c.replicas, c.shared)
+      const r = await run(c.replicas, c.shared, c.busy)
       runs[c.name]?.push(r)
       console.log(`round ${round + 1} ${c.name}: ${JSON.stringify(r)}`)
     }
@@ -146,7 +165,7 @@ try {
   await dispatcher.close()
 }
 
-const keys = ['calls', 'logins', 'maxInFlight', 'rps', 'p50', 'p99', 'failed', 'fallbacks'] as const
+const keys = ['calls', 'duplicates', 'logins', 'maxInFlight', 'rps', 'p50', 'p99', 'failed', 'fallbacks'] as const
 const medians = Object.fromEntries(CONFIGS.map((c) => [c.name, Object.fromEntries(keys.map((k) => [k, median((runs[c.name] ?? []).map((r) => r[k]))]))])) as unknown as Record<string, Run>
 const one = medians['1 replica'] as Run
 const fmt = (n: number, digits = 0) => n.toFixed(digits)
@@ -155,13 +174,14 @@ const lines = [
   '',
   `${S.requests} observe requests per run (${S.concurrency} at a time, round-robin over the replicas, 2 credentials, ` +
   `lists of 1–3 of 40 observables, ${LISTS.length} distinct lists), Qualys latency ${latencyMs} ms, QUALYS_CONCURRENCY=${CONCURRENCY}, ` +
-  `fresh replicas and an empty Redis per run. Medians of ${S.rounds} runs per configuration, interleaved; ratios to 1 replica in the same run.`,
+  `fresh replicas and an empty Redis per run; "CPU busy": one busy process per core during the load. Medians of ${S.rounds} runs per configuration, interleaved; ratios to 1 replica (idle, or CPU busy for the busy rows) in the same run.`,
   '',
-  '| configuration | Qualys calls | logins | max in flight / credential | req/s | p50 ms | p99 ms | failed | Redis fallbacks | calls × | p50 × |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| configuration | Qualys calls | duplicate fetches | logins | max in flight / credential | req/s | p50 ms | p99 ms | failed | Redis fallbacks | calls × | p50 × |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...CONFIGS.map((c) => {
     const m = medians[c.name] as Run
-    return `| ${c.name} | ${fmt(m.calls)} | ${fmt(m.logins)} | ${fmt(m.maxInFlight)} | ${fmt(m.rps)} | ${fmt(m.p50, 1)} | ${fmt(m.p99, 1)} | ${fmt(m.failed)} | ${fmt(m.fallbacks)} | ${fmt(m.calls / one.calls, 2)} | ${fmt(m.p50 / one.p50, 2)} |`
+    const base = (c.busy ? medians['1 replica, CPU busy'] : one) as Run
+    return `| ${c.name} | ${fmt(m.calls)} | ${fmt(m.duplicates)} | ${fmt(m.logins)} | ${fmt(m.maxInFlight)} | ${fmt(m.rps)} | ${fmt(m.p50, 1)} | ${fmt(m.p99, 1)} | ${fmt(m.failed)} | ${fmt(m.fallbacks)} | ${fmt(m.calls / base.calls, 2)} | ${fmt(m.p50 / base.p50, 2)} |`
   })
 ]
 const markdown = lines.join('\n') + '\n'

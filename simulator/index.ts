@@ -231,8 +231,10 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
     res.writeHead(200, headers).end(JSON.stringify(page))
   }
 
-  // Counts per time bucket, keyed `<ISO from>_<ISO to>` as Qualys documents; the last bucket
-  // includes its end.
+  // Counts per time bucket as Qualys' documented sample answers (qualys-api.md §2.6): width =
+  // (toDate − fromDate) / bucketCount, every key on a multiple of the width since the epoch, the
+  // first bucket the one that holds fromDate, exactly bucketCount of them, keyed
+  // `<ISO from>_<ISO to>`, counting only events inside [fromDate, toDate].
   function timeBuckets (res: http.ServerResponse, url: URL, call: SimCall, headers: Record<string, string>, pool: Event[]) {
     const from = Number(url.searchParams.get('fromDate')) * 1000
     const to = Number(url.searchParams.get('toDate')) * 1000
@@ -242,13 +244,13 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
       return res.writeHead(400, headers).end(JSON.stringify({ message: 'fromDate < toDate (epoch seconds) and bucketCount 1..1000 are required' }))
     }
     const width = (to - from) / n
-    const times = pool.map((e) => ordinal('event.datetime', e.dateTime))
+    const first = Math.floor(from / width) * width
+    const times = pool.map((e) => ordinal('event.datetime', e.dateTime)).filter((t) => t >= from && t <= to)
     const answer: Record<string, number> = {}
     for (let i = 0; i < n; i++) {
-      const start = from + i * width
-      const end = i === n - 1 ? to : from + (i + 1) * width
-      answer[`${new Date(start).toISOString()}_${new Date(end).toISOString()}`] =
-        times.filter((t) => t >= start && (t < end || (i === n - 1 && t === end))).length
+      const start = first + i * width
+      const end = start + width
+      answer[`${new Date(start).toISOString()}_${new Date(end).toISOString()}`] = times.filter((t) => t >= start && t < end).length
     }
     call.status = 200
     res.writeHead(200, headers).end(JSON.stringify(answer))

@@ -74,16 +74,21 @@ export function createTiles (opts: { ttlS: number }) {
     }
   }
 
+  // Qualys cuts its buckets on multiples of their width since the epoch, the first one holding
+  // fromDate (qualys-api.md §2.6). Asked with both ends on such multiples (the last bar holds
+  // now), every bucket is one bar; each is placed by the bar that holds its start, never by
+  // exact key equality, so a shifted or missing key loses no count.
   async function overTime (session: Session, w: Window, common: Common): Promise<BarChartData> {
     const n = BUCKETS[w.period]
-    const from = Math.floor(w.from.getTime() / 1000)
-    const to = Math.floor(w.to.getTime() / 1000)
-    const answer = await session.timeBuckets(from, to, n)
-    // Qualys' keys are `<ISO from>_<ISO to>`; every bucket is kept, oldest first, even when
-    // Qualys leaves an empty one out.
-    const byStart = new Map<number, number>()
-    for (const [key, value] of Object.entries(answer)) byStart.set(Date.parse(key.split('_')[0] ?? ''), value)
-    const width = (to - from) * 1000 / n
+    const width = SPAN[w.period] / n
+    const to = (Math.floor(w.to.getTime() / width) + 1) * width
+    const from = to - n * width
+    const answer = await session.timeBuckets(from / 1000, to / 1000, n)
+    const values: number[] = Array.from({ length: n }, () => 0)
+    for (const [key, value] of Object.entries(answer)) {
+      const bar = Math.floor((Date.parse(key.split('_')[0] ?? '') - from) / width)
+      if (bar >= 0 && bar < n) values[bar] = (values[bar] ?? 0) + value
+    }
     const hourly = w.period === 'last_24_hours'
     const label = (ms: number) => {
       const d = new Date(ms).toISOString()
@@ -93,9 +98,8 @@ export function createTiles (opts: { ttlS: number }) {
       ...common,
       key_type: 'timestamp',
       keys: [{ key: 'events', label: 'Events' }],
-      data: Array.from({ length: n }, (_, i) => {
-        const start = from * 1000 + Math.round(i * width)
-        const value = byStart.get(start) ?? 0
+      data: values.map((value, i) => {
+        const start = from + i * width
         return { key: start, label: label(start), value, values: [{ key: 'events', value, tooltip: `${value} events` }] }
       })
     }

@@ -77,15 +77,28 @@ t.test('each tile’s data, by period, against hand-computed counts', async (t) 
   t.same(donut.data.map((d: { value: number }) => d.value), [1, 1, 1, 0, 1])
   t.same((await data('qualys-ioc-events-by-type', 'last_30_days')).data.map((d: { value: number }) => d.value), [1, 1, 1, 1, 1])
 
+  // Bars sit on multiples of their width since the epoch, the last one holding now (the test's
+  // own arithmetic): an event `h` hours ago is on bar n − 1 − (⌊now/W⌋ − ⌊(now − h)/W⌋).
+  const bars = (n: number, width: number, hoursAgo: number[]) => {
+    const now = Date.now()
+    const out: number[] = Array(n).fill(0)
+    for (const h of hoursAgo) {
+      const bar = n - 1 - (Math.floor(now / width) - Math.floor((now - h * HOUR) / width))
+      if (bar >= 0) out[bar]++
+    }
+    return out
+  }
   const day = await data('qualys-ioc-events-over-time', 'last_24_hours')
   t.same(tileErrors('BarChartData', day), [])
-  t.same(day.data.map((b: { value: number }) => b.value), [0, 0, 0, 0, 1, 1], 'six 4-hour buckets, oldest first: 5 h ago, then 1 h ago')
+  t.same(day.data.map((b: { value: number }) => b.value), bars(6, 4 * HOUR, [1, 5]), 'six 4-hour bars, oldest first: 5 h ago and 1 h ago each on its bar')
+  t.ok(day.data.every((b: { key: number }) => b.key % (4 * HOUR) === 0), 'on multiples of 4 hours since the epoch')
   t.ok(day.data.every((b: { key: number }, i: number) => i === 0 || b.key - day.data[i - 1].key === 4 * HOUR), '4 hours apart')
-  t.same((await data('qualys-ioc-events-over-time', 'last_7_days')).data.map((b: { value: number }) => b.value), [0, 0, 0, 1, 1, 0, 2],
-    'daily: 73 h ago in the fourth day, 49 h ago in the fifth, 1 h and 5 h ago in the last; empty days kept')
+  t.ok(day.data[5].key <= Date.now() && Date.now() < day.data[5].key + 4 * HOUR, 'the last bar holds now')
+  t.same((await data('qualys-ioc-events-over-time', 'last_7_days')).data.map((b: { value: number }) => b.value), bars(7, 24 * HOUR, [1, 5, 49, 73]),
+    'daily: 1 h, 5 h, 49 h and 73 h ago, each on its day; empty days kept')
   const month = await data('qualys-ioc-events-over-time', 'last_30_days')
   t.equal(month.data.length, 30)
-  t.equal(month.data.reduce((sum: number, b: { value: number }) => sum + b.value, 0), 5)
+  t.same(month.data.map((b: { value: number }) => b.value), bars(30, 24 * HOUR, [1, 5, 49, 73, 240]), 'the 40-day-old event on no bar')
 
   const latest = await data('qualys-ioc-latest-malicious', 'last_7_days')
   t.same(tileErrors('MarkdownData', latest), [])
@@ -97,6 +110,13 @@ t.test('each tile’s data, by period, against hand-computed counts', async (t) 
   ], 'newest first; a pipe in a name is escaped')
   t.match(latest.data.at(-1), /^\[Hunt for them in Qualys\]\(https:\/\/qualysguard\.qg2\.apps\.qualys\.com\/ioc\/#\/hunting\?search=indicator\.score%3E%3D8/)
   t.same((await data('qualys-ioc-latest-malicious', 'last_24_hours')).data.length, 3 + 2, 'one row in 24 hours, then the link')
+})
+
+t.test('scores on the band edges: 2 and 7 are suspicious, 8 malicious, 1 neither', async (t) => {
+  const sim = await withSimulator(t, { fixtures: { active: [], historical: ['1', '2', '7', '8'].map((score, i) => ev(`E${i}`, 'FILE', 2, score)) } })
+  const { app } = await build(t, { API_URL: sim.url })
+  const res = await app.inject({ method: 'POST', url: '/tiles/tile-data', headers: bearer(hsToken(DEMO)), payload: { tile_id: 'qualys-ioc-event-summary', period: 'last_24_hours' } })
+  t.same(res.json().data.data.map((d: { label: string, value: number }) => `${d.label} ${d.value}`), ['Events 4', 'Malicious 1', 'Suspicious 2'])
 })
 
 t.test('a dashboard costs ten calls per period and none again within the TTL', async (t) => {

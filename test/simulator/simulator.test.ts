@@ -95,3 +95,26 @@ t.test('the simulator counts logins, calls and calls in flight per user', async 
   sim.reset()
   t.same(sim.byUser, {})
 })
+
+t.test('time buckets as Qualys documents them: the docs\' literal sample (qualys-api.md §2.6)', async (t) => {
+  // Events at known times around the sample's window (2025-11-26T05:18:41Z .. 08:18:41Z).
+  const ev = (id: string, iso: string) => ({ id, type: 'FILE', dateTime: iso.replace('Z', '+0000') })
+  const historical = [
+    ev('before', '2025-11-26T05:00:00.000Z'), // in the first bucket's span, but before fromDate: not counted
+    ev('first', '2025-11-26T05:20:00.000Z'),
+    ev('second', '2025-11-26T05:24:00.000Z'), // on a key: the later bucket
+    ev('last', '2025-11-26T07:47:59.000Z'),
+    ev('tail', '2025-11-26T08:00:00.000Z') // after the last bucket: in none
+  ]
+  const sim = await startSimulator({ fixtures: { active: [], historical } })
+  t.teardown(() => sim.close())
+  const token = await (await fetch(`${sim.url}/auth`, { method: 'POST', body: new URLSearchParams({ username: 'demo', password: 'demo-password', token: 'true' }) })).text()
+  const res = await fetch(`${sim.url}/ioc/events/count/time-buckets?fromDate=1764134321&toDate=1764145121&bucketCount=5`, { headers: { authorization: `Bearer ${token}` } })
+  t.same(await res.json(), {
+    '2025-11-26T04:48:00.000Z_2025-11-26T05:24:00.000Z': 1,
+    '2025-11-26T05:24:00.000Z_2025-11-26T06:00:00.000Z': 1,
+    '2025-11-26T06:00:00.000Z_2025-11-26T06:36:00.000Z': 0,
+    '2025-11-26T06:36:00.000Z_2025-11-26T07:12:00.000Z': 0,
+    '2025-11-26T07:12:00.000Z_2025-11-26T07:48:00.000Z': 1
+  }, 'the five keys from 04:48:00Z, 36 minutes wide; the 07:48–08:18:41 tail in none')
+})
