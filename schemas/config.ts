@@ -27,6 +27,7 @@ export const ConfigSchema = Type.Object({
   QUALYS_DEADLINE_MS: ms(25000),
   QUALYS_RETRIES: Type.Integer({ minimum: 0, maximum: 10, default: 3 }),
   QUALYS_BATCH: Type.Union([Type.Literal('mixed'), Type.Literal('per-type'), Type.Literal('off')], { default: 'mixed' }),
+  QUALYS_MAX_URL_BYTES: Type.Integer({ minimum: 1000, maximum: 65536, default: 4000 }), // nothing documents more than ~4 KB
   QUALYS_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 2 }),
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   METRICS_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),

@@ -41,6 +41,11 @@ export interface SimulatorOptions {
   // Qualys' API budget per user: X-RateLimit-Limit/-Remaining/-Window-Sec on every events
   // answer, and 429 with X-RateLimit-ToWait-Sec once it is spent.
   rateLimit?: { limit: number, windowSec: number }
+  // A front end that refuses request targets longer than `bytes` (Netty-based gateways: 4,096),
+  // with `status` (414 by default; some answer 400 or 431) and an HTML page, as qualys-api.md §2.6 says.
+  targetLimit?: { bytes: number, status?: number }
+  // Which spelling the concurrency header takes (qualys-api.md §2.6: both are documented).
+  concurrencyHeaderName?: 'x-concurrency-limit-limit' | 'x-concurrencylimit-limit'
   host?: string
   port?: number
 }
@@ -52,6 +57,7 @@ export interface Simulator {
   // The same per Qualys user (an API call counts for the user whose token it carries).
   byUser: Record<string, { logins: number, events: number, inFlight: number, maxInFlight: number }>
   calls: SimCall[]
+  targetLimit?: { bytes: number, status?: number } // may be changed between requests
   clock: () => number // ms since the simulator started: the time base of SimCall.at
   inject: (fault: Fault, count?: number, path?: 'auth' | 'events') => void // 'events': any GET API call
   // A fault chosen per events call (after the injected ones), e.g. every Active call fails.
@@ -96,6 +102,7 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
     counters: { logins: 0, events: 0, inFlight: 0, maxInFlight: 0 },
     byUser: {},
     calls: [],
+    targetLimit: opts.targetLimit,
     clock: () => Date.now() - started,
     inject (fault, count = 1, path = 'events') {
       for (let i = 0; i < count; i++) faults[path].push(fault)
@@ -194,7 +201,7 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
     call.sort = url.searchParams.get('sort') ?? undefined
     if (applyFault(faults.events.shift() ?? sim.rule?.(call), res, call)) return
     const headers: Record<string, string> = { 'content-type': 'application/json' }
-    if (opts.concurrencyLimitHeader !== undefined) headers['x-concurrency-limit-limit'] = String(opts.concurrencyLimitHeader)
+    if (opts.concurrencyLimitHeader !== undefined) headers[opts.concurrencyHeaderName ?? 'x-concurrency-limit-limit'] = String(opts.concurrencyLimitHeader)
     if (token === undefined || !tokens.has(token)) {
       call.status = 401
       return res.writeHead(401, headers).end(JSON.stringify({ message: 'Invalid or expired token' }))
@@ -267,6 +274,13 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
     if (path === undefined) return res.writeHead(404).end('Not Found')
     const call: SimCall = { path, status: 0, at: Date.now() - started }
     sim.calls.push(call)
+    const limit = sim.targetLimit
+    if (limit !== undefined && Buffer.byteLength(req.url ?? '') > limit.bytes) {
+      call.status = limit.status ?? 414
+      call.filter = url.searchParams.get('filter') ?? undefined
+      return res.writeHead(call.status, { 'content-type': 'text/html' })
+        .end(`<html><head><title>${call.status} Request-URI Too Large</title></head><body><center><h1>${call.status} Request-URI Too Large</h1></center></body></html>`)
+    }
     sim.counters.inFlight++
     sim.counters.maxInFlight = Math.max(sim.counters.maxInFlight, sim.counters.inFlight)
     res.on('close', () => { sim.counters.inFlight-- })

@@ -8,6 +8,7 @@ export interface Metrics {
   enabled: boolean
   qualysCall: (outcome: string) => void
   qualysBudget: (credential: string, budget: Budget) => void
+  qualysBatchBytes: (credential: string, bytes: number) => void
   redisUp: (up: boolean) => void
   redisFallback: (kind: string) => void
 }
@@ -32,7 +33,7 @@ export async function createMetrics () {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25],
     registers: [registry]
   })
-  const calls = new Counter({ name: 'relay_qualys_calls_total', help: 'Qualys calls by outcome: HTTP status, network_error, retry, login', labelNames: ['outcome'], registers: [registry] })
+  const calls = new Counter({ name: 'relay_qualys_calls_total', help: 'Qualys calls by outcome: HTTP status, network_error, retry, login; batch_refused, batch_split, refused_query (a 400 read as no events)', labelNames: ['outcome'], registers: [registry] })
   const logins = new Counter({ name: 'relay_qualys_logins_total', help: 'Qualys logins', registers: [registry] })
   const cache = new Counter({ name: 'relay_lookup_cache_total', help: 'Lookup cache results: hit, miss, coalesced (joined a call under way)', labelNames: ['result'], registers: [registry] })
   // Labelled by a short hash of the Qualys account (API URL and user), never the user name.
@@ -40,6 +41,7 @@ export async function createMetrics () {
   const limit = gauge('relay_qualys_ratelimit_limit', 'Qualys API calls allowed per window (X-RateLimit-Limit)')
   const remaining = gauge('relay_qualys_ratelimit_remaining', 'Qualys API calls left in the window (X-RateLimit-Remaining)')
   const window = gauge('relay_qualys_ratelimit_window_seconds', 'Qualys API rate-limit window (X-RateLimit-Window-Sec)')
+  const batchBytes = gauge('relay_qualys_batch_max_bytes', 'The longest batched filter (encoded bytes) sent since Qualys refused a longer one')
   const redisUp = new Gauge({ name: 'relay_redis_up', help: '1 when the shared Redis answers, 0 when the relay runs on its own state', registers: [registry] })
   const fallbacks = new Counter({ name: 'relay_redis_fallbacks_total', help: 'Redis operations answered from in-process state because Redis was down, by kind (get, set, lock, slot; lock_lost, slot_lost: a lease lost while held)', labelNames: ['kind'], registers: [registry] })
   const metrics = {
@@ -52,6 +54,7 @@ export async function createMetrics () {
     },
     redisUp (up: boolean) { redisUp.set(up ? 1 : 0) },
     redisFallback (kind: string) { fallbacks.inc({ kind }) },
+    qualysBatchBytes (credential: string, bytes: number) { batchBytes.set({ credential }, bytes) },
     qualysBudget (credential: string, budget: Budget) {
       limit.set({ credential }, budget.limit)
       remaining.set({ credential }, budget.remaining)
@@ -68,7 +71,7 @@ export async function createMetrics () {
 export default fp(async function metricsPlugin (fastify: FastifyInstance) {
   const { METRICS_PORT: port, METRICS_HOST: host } = fastify.config
   if (port === undefined) {
-    fastify.decorate('metrics', { enabled: false, qualysCall: () => {}, qualysBudget: () => {}, redisUp: () => {}, redisFallback: () => {} })
+    fastify.decorate('metrics', { enabled: false, qualysCall: () => {}, qualysBudget: () => {}, qualysBatchBytes: () => {}, redisUp: () => {}, redisFallback: () => {} })
     return
   }
   const metrics = await createMetrics()

@@ -42,14 +42,14 @@ t.test('batched and one-by-one answers are identical, truncation included', asyn
   }
 })
 
-t.test('a batch answer that fills the page falls back to one-by-one queries', async (t) => {
+t.test('a batch answer that fills the page: only the observables short in it are asked again', async (t) => {
   const { sim, observe } = await pair(t)
   const payload = [h('sha256', NOISY), h('sha256', SHA)]
   const batched = await observe(0, payload, { CTR_ENTITIES_LIMIT: 2 }) // a page of 4: NOISY alone fills it
   const schedule = sim.calls.filter((c) => c.path === 'events').map((c) => `${c.state ?? '-'} ${c.pageSize} ${c.filter?.includes(' or ') ? 'batch' : 'single'}`)
-  t.strictSame(schedule.sort(), ['- 1 single', '- 4 batch', 'true 2 single', 'true 4 batch'],
-    'NOISY is complete within each full page; only SHA, short in them, is asked alone (its Historical event has no ' +
-    'dateTime, so newest-first puts it after the page of NOISY events)')
+  t.strictSame(schedule.sort(), ['- 2 single', '- 4 batch', 'true 2 single', 'true 4 batch'],
+    'NOISY is complete within each full page; only SHA, short in them, is asked again, for its own limit (its Historical ' +
+    'event has no dateTime, so newest-first puts it after the page of NOISY events)')
   t.strictSame(batched.body, (await observe(1, payload, { CTR_ENTITIES_LIMIT: 2 })).body)
 })
 
@@ -75,16 +75,78 @@ t.test('an event that belongs to no observable makes the batch fall back', async
   t.strictSame(batched.body, expected.body)
 })
 
-t.test('a failed batch reports its error once and keeps what was found', async (t) => {
-  const { batched } = await faulted(t, { status: 500, body: 'boom' })
-  t.strictSame(batched.body, { errors: [{ type: 'fatal', code: 'unknown', message: 'Unexpected response from Qualys IOC: boom' }] })
+t.test('a batch that failed once: its halves are asked, nothing is lost', async (t) => {
+  const { expected, batched } = await faulted(t, { status: 500, body: 'boom' })
+  t.strictSame(batched.body, expected.body)
 })
 
-t.test('50 sha256 observables with few events cost a login and two calls', async (t) => {
+const FIFTY = [h('sha256', SHA), ...Array.from({ length: 49 }, (_, i) => h('sha256', i.toString(16).padStart(64, '0')))]
+const eventCalls = (sim: Simulator) => sim.calls.filter((c) => c.path === 'events')
+
+t.test('50 sha256 observables with few events: two batches per state under 4 KB, one with QUALYS_MAX_URL_BYTES=8000', async (t) => {
   const sim = await withSimulator(t)
-  const { app } = await build(t, { API_URL: sim.url, LOOKUP_CACHE_TTL_S: '0' })
-  const payload = [h('sha256', SHA), ...Array.from({ length: 49 }, (_, i) => h('sha256', i.toString(16).padStart(64, '0')))]
-  const res = await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload })
-  t.equal(res.json().data.sightings.count, 2)
-  t.equal(sim.calls.length, 3, 'login + Active batch + Historical batch')
+  for (const [max, calls] of [[undefined, 4], ['8000', 2]] as const) {
+    sim.reset()
+    const { app } = await build(t, { API_URL: sim.url, LOOKUP_CACHE_TTL_S: '0', ...(max === undefined ? {} : { QUALYS_MAX_URL_BYTES: max }) })
+    const res = await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: FIFTY })
+    t.equal(res.json().data.sightings.count, 2)
+    t.equal(eventCalls(sim).length, calls, `${calls} events calls (QUALYS_MAX_URL_BYTES ${max ?? 'default'})`)
+    t.ok(sim.calls.every((c) => c.path === 'auth' || (c.filter?.length ?? 0) < Number(max ?? 4000)), 'every request target under the bound')
+  }
+})
+
+t.test('behind a front end that refuses request targets over 4,096 bytes (414, HTML): every answer right, the refusal paid once', async (t) => {
+  const sim = await withSimulator(t, { targetLimit: { bytes: 4096 } })
+  const reference = await withSimulator(t)
+  const { app } = await build(t, { API_URL: sim.url, LOOKUP_CACHE_TTL_S: '0', QUALYS_MAX_URL_BYTES: '8000' }) // an operator guessed too high
+  const { app: ref } = await build(t, { API_URL: reference.url, LOOKUP_CACHE_TTL_S: '0', QUALYS_BATCH: 'off' })
+  const post = async (relay: typeof app, payload: unknown) => normaliseIds((await relay.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: JSON.stringify(payload) })).json()).body
+  const perRequest: number[] = []
+  for (let i = 0; i < 8; i++) {
+    const payload = FIFTY.map((o, j) => j === 0 ? o : h('sha256', `${i}`.padEnd(2, 'f') + o.value.slice(2)))
+    const before = eventCalls(sim).length
+    t.strictSame(await post(app, payload), await post(ref, payload), `request ${i + 1}: the answer one by one gives`)
+    perRequest.push(eventCalls(sim).length - before)
+  }
+  const refused = sim.calls.filter((c) => c.status === 414).length
+  t.ok(perRequest.every((n) => n <= 6) && perRequest.slice(1).every((n) => n <= 4), `calls per request: ${perRequest.join(', ')} (≤ 4 once the size is learnt)`)
+  t.ok(refused <= 2, `${refused} refused calls over 8 requests (Active and Historical, once)`)
+})
+
+t.test('one noisy observable (1,500 events) among 50 sha256: a few calls, the same answer', async (t) => {
+  const noisy = Array.from({ length: 1500 }, (_, i) => ({ id: `F_noise_${i}`, type: 'FILE', dateTime: new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString().replace('Z', '+0000'), score: '0', file: { sha256: NOISY } }))
+  const fixtures = { active: noisy, historical: noisy.map((e) => ({ ...e, id: `${e.id}_h` })) }
+  const sim = await withSimulator(t, { fixtures })
+  const reference = await withSimulator(t, { fixtures })
+  const { app } = await build(t, { API_URL: sim.url, LOOKUP_CACHE_TTL_S: '0', QUALYS_MAX_URL_BYTES: '8000' }) // one batch of 50 per state
+  const { app: ref } = await build(t, { API_URL: reference.url, LOOKUP_CACHE_TTL_S: '0', QUALYS_BATCH: 'off' })
+  const payload = [...FIFTY.slice(0, 25), h('sha256', NOISY), ...FIFTY.slice(25, 49)]
+  const post = async (relay: typeof app) => normaliseIds((await relay.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload })).json()).body
+  const answer = await post(app)
+  t.strictSame(answer, await post(ref))
+  t.equal(answer.data.sightings.count, 100, 'the noisy observable: its limit of sightings')
+  t.ok(eventCalls(sim).length <= 4, `${eventCalls(sim).length} events calls (51 one by one)`)
+})
+
+t.test('one observable whose query Qualys fails, batched with others: the others keep theirs, the error once', async (t) => {
+  for (const fault of [{ status: 500, body: 'boom' }, { reset: true as const }]) {
+    const { sim, observe } = await pair(t)
+    sim.rule = (call) => call.filter?.includes(`"${PS_MD5}"`) === true ? fault : undefined
+    const payload = [h('sha256', SHA), h('md5', BUBLIK_MD5), h('md5', PS_MD5), h('mutex', 'MSFTHISTORY!')]
+    const batched = await observe(0, payload)
+    t.equal(batched.body.errors.length, 1, `${JSON.stringify(fault)}: one error`)
+    t.ok(batched.body.data.sightings.count > 0, 'the others kept what they found')
+    t.strictSame(batched.body, (await observe(1, payload)).body, 'exactly what one by one gives')
+  }
+})
+
+t.test('an outage (every call fails alike) costs a batch at most 3 calls per state', async (t) => {
+  const sim = await withSimulator(t)
+  const { app } = await build(t, { API_URL: sim.url, LOOKUP_CACHE_TTL_S: '0', QUALYS_RETRIES: '0' })
+  await app.inject({ method: 'POST', url: '/health', headers: bearer(hsToken(DEMO)) })
+  sim.reset()
+  sim.rule = () => ({ status: 500, body: 'down' })
+  const body = (await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: FIFTY.slice(0, 20) })).json()
+  t.same(body.errors, [{ type: 'fatal', code: 'unknown', message: 'Unexpected response from Qualys IOC: down' }])
+  t.ok(eventCalls(sim).length <= 6, `${eventCalls(sim).length} calls for one batch per state`)
 })

@@ -372,3 +372,35 @@ t.test('a bug inside a lookup is logged at error level, scrubbed, and answered g
   t.equal(line?.error.message, 'cannot read x of undefined near [redacted]', 'the password is scrubbed')
   t.notOk(logs.some((l) => l.includes(DEMO.pass)))
 })
+
+t.test('X-ConcurrencyLimit-Limit, the gateway page\'s spelling, lowers the cap as well', async (t) => {
+  const sim = await withSimulator(t, { latencyMs: 30, concurrencyLimitHeader: 1, concurrencyHeaderName: 'x-concurrencylimit-limit' })
+  const { observe } = await relay(t, sim, { QUALYS_CONCURRENCY: '4' })
+  await observe([MUTEX])
+  sim.reset()
+  await observe(['a', 'b', 'c', 'd'].map((v) => ({ type: 'mutex', value: v })))
+  t.equal(sim.counters.maxInFlight, 1)
+})
+
+t.test('a 400: "no events" for an observable, but logged with Qualys\' message and counted; on the health query an error', async (t) => {
+  const sim = await withSimulator(t)
+  const { observe, health, logs } = await relay(t, sim)
+  sim.inject({ status: 400, body: '{"message":"Unknown field handle.nme"}' })
+  const body = await observe([MUTEX])
+  t.equal(body.data.sightings.count, 1, 'Active refused (no events), Historical found one')
+  t.notOk(body.errors)
+  t.ok(logs.some((l) => l.includes('"level":40') && l.includes('Unknown field handle.nme') && l.includes('Qualys refused a query (400)')), 'a warning with Qualys\' message')
+  sim.inject({ status: 400, body: '{"message":"Invalid QQL"}' })
+  t.same(await health(), { errors: [fatal('unknown', 'Unexpected response from Qualys IOC: Invalid QQL')] }, 'health is not ok')
+})
+
+t.test('every call asks at most 1,000 events; a larger limit pages with pageNumber', async (t) => {
+  const many = Array.from({ length: 2500 }, (_, i) => ({ id: `F_${i}`, type: 'FILE', dateTime: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString().replace('Z', '+0000'), handle: { name: 'NOISY' } }))
+  const sim = await withSimulator(t, { fixtures: { active: many, historical: [] } })
+  const { observe } = await relay(t, sim)
+  const body = await observe([{ type: 'mutex', value: 'NOISY' }], { ...DEMO, CTR_ENTITIES_LIMIT: 5000 })
+  t.equal(body.data.sightings.count, 2500, 'all of them, newest first')
+  t.equal(body.data.sightings.docs[0].external_ids[0], 'F_2499')
+  t.same(eventCalls(sim).map((c) => `${c.state ?? '-'} ${c.pageSize} ${c.pageNumber}`), ['true 1000 0', 'true 1000 1', 'true 1000 2', '- 1000 0'],
+    'pages of 1,000: three for Active (the last short), then Historical for the room left (none there)')
+})

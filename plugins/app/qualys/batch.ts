@@ -1,15 +1,24 @@
 import { QUERIES, TOKEN_PATHS, type Token } from '../../../lib/qql.js'
 import type { Lookup, Observation, QualysEvent } from '../../../schemas/qualys.js'
-import { lookupOne, safely, type Events } from './single.js'
+import { RelayError } from '../../../lib/errors.js'
+import { kept, MAX_PAGE, newest, type Events, type Found } from './single.js'
 import { BatchRejected } from './http.js'
-import type { Session } from './session.js'
+import type { EventState, Session } from './session.js'
 
-const MAX_PAGE = 1000 // the largest page size the reference relay was run with
+// Batches are an optimisation, never a change of answer (SPEC §4): what one-by-one lookups give.
+// A batch shrinks rather than falls back: refused for its size → halves (and the size that passed
+// is remembered); a failure that may be one observable's → halves until it is alone (both halves
+// failing alike is Qualys' failure: splitting stops); a full page → only the observables that do
+// not yet hold their newest events are asked again, together.
 
-// What one batched answer says: each observable's events, and which observables it cannot
-// speak for (an event that equality cannot assign contains their value: Qualys' quoted values
-// are phrase/prefix matches, so their own query would have returned it).
-interface Assigned { events: Events[], doubtful: boolean[], full: boolean }
+export const joined = (group: Lookup[]) => group.map((item) => QUERIES[item.type].filter(item.value)).join(' or ')
+export const encodedLength = (filter: string) => encodeURIComponent(filter).length
+
+// What one batched answer says: each observable's events (equality on the fields its token
+// searches), which observables it cannot speak for (an event contains their value without
+// equalling it: Qualys' quoted values are phrase/prefix matches), and whether an event is
+// explained by no observable at all.
+interface Assigned { events: Events[], doubtful: boolean[], unexplained: boolean }
 
 // The lower-cased values of an event's fields for a token (read once per event and token).
 function reader (event: QualysEvent) {
@@ -29,13 +38,11 @@ function reader (event: QualysEvent) {
   }
 }
 
-// Assigns each event to every observable one of whose fields equals its value (an event may
-// belong to several). undefined: an event neither belongs to nor contains any observable's
-// value, so the answer is not what the queries explain, and the whole group goes one by one.
-export function assign (events: Events, group: Lookup[], pageSize: number): Assigned | undefined {
+export function assign (events: Events, group: Lookup[]): Assigned {
   const wanted = group.map((item) => ({ value: item.value.toLowerCase(), tokens: QUERIES[item.type].tokens }))
   const out: Events[] = group.map(() => [])
   const doubtful = group.map(() => false)
+  let unexplained = false
   for (const event of events) {
     const values = reader(event)
     let explained = false
@@ -56,50 +63,89 @@ export function assign (events: Events, group: Lookup[], pageSize: number): Assi
         explained = true
       }
     })
-    if (!explained) return undefined
+    if (!explained) unexplained = true
   }
-  return { events: out, doubtful, full: events.length >= pageSize }
+  return { events: out, doubtful, unexplained }
 }
 
-type Outcome = Assigned | { fallback: true } | { error: unknown }
+type Outcome = { events: Events, pageSize: number } | { refused: number } | { failed: unknown }
 
-async function batchCall (session: Session, filter: string, pageSize: number, active: boolean, group: Lookup[]): Promise<Outcome> {
-  try {
-    return assign(await session.events(filter, pageSize, active, true), group, pageSize) ?? { fallback: true }
-  } catch (err) {
-    return err instanceof BatchRejected ? { fallback: true } : { error: err }
+const halves = <T>(list: T[]): [T[], T[]] => [list.slice(0, Math.ceil(list.length / 2)), list.slice(Math.ceil(list.length / 2))]
+
+// A failure that may belong to one observable's query: worth isolating. Not a refusal of the
+// credential (it stops the session), a throttling wait or the deadline.
+const isolable = (err: unknown) => err instanceof RelayError && ['unknown', 'service unavailable', 'connection error'].includes(err.code)
+const alike = (a: unknown, b: unknown) => a instanceof RelayError && b instanceof RelayError && a.code === b.code && a.message === b.message
+
+// Up to `need` newest events per observable of the group, for one state.
+export function gatherer (session: Session, need: number, state: EventState) {
+  async function attempt (group: Lookup[]): Promise<Outcome> {
+    const filter = joined(group)
+    const pageSize = Math.min(MAX_PAGE, need * group.length)
+    try {
+      return { events: await session.events({ filter, pageSize, state, batch: true }), pageSize }
+    } catch (err) {
+      if (err instanceof BatchRejected) return { refused: encodedLength(filter) }
+      return { failed: err }
+    }
   }
+
+  const gather = async (group: Lookup[]): Promise<Found[]> => group.length === 1
+    ? [await newest(session, QUERIES[(group[0] as Lookup).type].filter((group[0] as Lookup).value), need, state)]
+    : settle(group, await attempt(group))
+
+  const split = async (group: Lookup[]): Promise<Found[]> => {
+    session.split()
+    return (await Promise.all(halves(group).map(gather))).flat()
+  }
+
+  async function settle (group: Lookup[], outcome: Outcome): Promise<Found[]> {
+    if ('refused' in outcome) {
+      await session.refused(outcome.refused)
+      return split(group)
+    }
+    if ('failed' in outcome) {
+      if (!isolable(outcome.failed)) return group.map(() => ({ events: [], error: outcome.failed }))
+      session.split()
+      const parts = halves(group)
+      const tries = await Promise.all(parts.map((part) => part.length === 1 ? gather(part) : attempt(part)))
+      const failure = (t: Outcome | Found[]) => Array.isArray(t) ? t[0]?.error : 'failed' in t ? t.failed : undefined
+      const [a, b] = tries.map(failure)
+      if (a !== undefined && alike(a, b)) return group.map(() => ({ events: [], error: a })) // Qualys', not a query's
+      return (await Promise.all(parts.map((part, i) => {
+        const t = tries[i] as Outcome | Found[]
+        return Array.isArray(t) ? t : settle(part, t)
+      }))).flat()
+    }
+    const { events, doubtful, unexplained } = assign(outcome.events, group)
+    if (unexplained) return split(group) // an answer the queries do not explain: smaller ones will
+    const full = outcome.events.length >= outcome.pageSize
+    const found: Array<Found | undefined> = group.map((_, i) => {
+      const mine = events[i] ?? []
+      if (doubtful[i] === true || (full && mine.length < need)) return undefined
+      return { events: mine.slice(0, need) }
+    })
+    const alone = group.filter((_, i) => doubtful[i] === true)
+    const again = group.filter((_, i) => found[i] === undefined && doubtful[i] !== true)
+    // A full page that settles nobody: halves, so that each asks a page of its own.
+    const more = again.length === group.length ? await split(again) : again.length > 0 ? await gather(again) : []
+    const single = await Promise.all(alone.map((item) => gather([item])))
+    return group.map((item, i) => found[i] ?? (doubtful[i] === true
+      ? single[alone.indexOf(item)]?.[0]
+      : more[again.indexOf(item)]) ?? { events: [] })
+  }
+
+  return gather
 }
 
-// What the batch says about observable i when it needs `needed` events; undefined: ask alone.
-// A full page only vouches for an observable that already has all it needs (newest first).
-function take (outcome: Outcome, i: number, needed: number): Events | undefined {
-  if ('fallback' in outcome) return undefined
-  if ('error' in outcome) return []
-  if (outcome.doubtful[i] === true) return undefined
-  const found = outcome.events[i] ?? []
-  return found.length >= needed || !outcome.full ? found.slice(0, needed) : undefined
-}
-
-// Active and Historical batches are asked at once (Historical with the full page), then cut to
-// exactly what the one-by-one rule gives; what a batch cannot vouch for falls back to it.
+// Active and Historical are asked at once (Historical for the whole limit), then cut to exactly
+// what the one-by-one rule gives: Historical only fills the room Active left, and its errors
+// count only where it was needed.
 export async function lookupBatch (session: Session, group: Lookup[], limit: number): Promise<Observation[]> {
-  const filter = group.map((item) => QUERIES[item.type].filter(item.value)).join(' or ')
-  const pageSize = Math.min(MAX_PAGE, limit * group.length)
-  const [active, historical] = await Promise.all([
-    batchCall(session, filter, pageSize, true, group),
-    batchCall(session, filter, pageSize, false, group)
-  ])
-  if ('error' in active) session.record(active.error)
-  const actives = await Promise.all(group.map((item, i) =>
-    take(active, i, limit) ?? safely(session, QUERIES[item.type].filter(item.value), limit, true)))
-  const needsHistorical = actives.some((events) => events.length < limit)
-  if ('error' in historical && needsHistorical) session.record(historical.error)
-  return Promise.all(group.map(async (item, i) => {
-    const known = actives[i] as Events
-    const room = limit - known.length
-    if (room <= 0) return { ...item, active: known, historical: [] }
-    const found = take(historical, i, room)
-    return found === undefined ? lookupOne(session, item, limit, known) : { ...item, active: known, historical: found }
-  }))
+  const [active, historical] = await Promise.all((['active', 'historical'] as const).map((state) => gatherer(session, limit, state)(group)))
+  return group.map((item, i) => {
+    const found = kept(session, active?.[i] ?? { events: [] }).slice(0, limit)
+    const room = limit - found.length
+    return { ...item, active: found, historical: room > 0 ? kept(session, historical?.[i] ?? { events: [] }).slice(0, room) : [] }
+  })
 }

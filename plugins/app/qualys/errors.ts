@@ -33,6 +33,7 @@ export const qualysError = {
     `Unable to connect Qualys IOC, validate the configured API URL: ${apiUrl}`),
   tls: (reason: string) => new RelayError('unknown', `Unable to verify SSL certificate: ${cut(reason)}`),
   timeout: (ms: number) => new RelayError('timeout', `Qualys IOC did not answer in time (limit ${ms} ms)`),
+  refusedQuery: (text: string) => unexpected('unknown', qualysMessage(text)), // a 400 where "no events" will not do
   invalidBody: (text: string) => unexpected('unknown', text === '' ? 'an invalid answer' : text),
   noApiUrl: () => new RelayError('invalid argument',
     'API_URL is missing: set API_URL in the environment or in the token'),

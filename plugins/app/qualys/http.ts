@@ -5,9 +5,14 @@ export interface Answer { status: number, headers: Record<string, string | strin
 
 const MAX_BODY = 64 * 1024 * 1024
 
-// A batched query that Qualys refused with a 400: for a batch that must never read as "no
-// events"; the caller queries the observables one by one instead.
-export class BatchRejected extends Error {}
+// A batched query refused for its size or syntax (400, 413, 414, 431, often an HTML page from a
+// front end): a batch must never read as "no events"; the caller splits it.
+export class BatchRejected extends Error {
+  constructor (readonly status: number) {
+    super(`batch refused with ${status}`)
+    this.name = 'BatchRejected'
+  }
+}
 export const RETRIED = new Set([409, 429, 503])
 
 export function header (headers: Answer['headers'], name: string): string | undefined {

@@ -28,6 +28,8 @@ export interface QualysOptions {
   tokenMarginMs?: number
   onCall?: (outcome: string) => void
   onBudget?: (credential: string, budget: Budget) => void
+  onBatchBytes?: (credential: string, bytes: number) => void
+  maxUrlBytes?: number // QUALYS_MAX_URL_BYTES
   state?: State // shared by replicas (Redis); the process's own by default
 }
 
@@ -134,6 +136,8 @@ export function createQualys (opts: QualysOptions) {
       secrets: [target.pass],
       onCall: opts.onCall,
       // One warning when the budget falls below 10 % of the limit, again only after it recovered.
+      learnt: (bytes) => opts.onBatchBytes?.(account, bytes),
+      maxUrlBytes: opts.maxUrlBytes ?? 4000,
       budget: (budget, log) => {
         opts.onBudget?.(account, budget)
         const below = budget.remaining < budget.limit * 0.1
@@ -209,6 +213,8 @@ export default fp(async function qualysPlugin (fastify: FastifyInstance) {
     cacheMax: c.LOOKUP_CACHE_MAX,
     onCall: fastify.metrics.qualysCall,
     onBudget: fastify.metrics.qualysBudget,
+    onBatchBytes: fastify.metrics.qualysBatchBytes,
+    maxUrlBytes: c.QUALYS_MAX_URL_BYTES,
     state: fastify.state
   })
   fastify.decorate('qualys', qualys)

@@ -1,25 +1,20 @@
 import { QUERIES } from '../../../lib/qql.js'
 import type { Lookup, Observation } from '../../../schemas/qualys.js'
-import { lookupBatch } from './batch.js'
+import { encodedLength, lookupBatch } from './batch.js'
 import { lookupOne } from './single.js'
 import type { Session } from './session.js'
 
 export const BATCH_MAX = 50 // observables per batched query
-// The encoded filter of a batched query stays under this many bytes, so the whole URL (gateway,
-// path, page size, state and sort) stays near 6 KB: under the 8 KB request line that common
-// servers and proxies accept.
-export const MAX_FILTER_BYTES = 6000
 
 export type Batching = 'mixed' | 'per-type' | 'off'
 
-const encodedLength = (filter: string) => encodeURIComponent(filter).length
-
-// Splits lookups into batches of at most BATCH_MAX observables and MAX_FILTER_BYTES of filter,
-// in request order. `mixed` puts every type in one query; `per-type` one query per type.
+// Splits lookups into batches of at most BATCH_MAX observables and `maxBytes` of encoded filter
+// (the request target stays under QUALYS_MAX_URL_BYTES, and under what the credential's Qualys
+// accepted after refusing more), in request order. `mixed` puts every type in one query; `per-type` one query per type.
 // Measured (npm run bench, 49 observables of 7 types): mixed costs 2 calls per request, per-type
 // 14, so mixed is the default; an event that equality cannot assign only sends back the
 // observables whose values it contains, never the whole mixed group (batch.ts).
-export function groups (items: Lookup[], batching: Batching): Lookup[][] {
+export function groups (items: Lookup[], batching: Batching, maxBytes: number): Lookup[][] {
   if (batching === 'off') return items.map((item) => [item])
   const out: Lookup[][] = []
   const open = new Map<string, { items: Lookup[], bytes: number }>()
@@ -28,7 +23,7 @@ export function groups (items: Lookup[], batching: Batching): Lookup[][] {
     const bytes = encodedLength(QUERIES[item.type].filter(item.value))
     let group = open.get(key)
     const joined = group === undefined ? bytes : group.bytes + encodedLength(' or ') + bytes
-    if (group === undefined || group.items.length >= BATCH_MAX || joined > MAX_FILTER_BYTES) {
+    if (group === undefined || group.items.length >= BATCH_MAX || joined > maxBytes) {
       group = { items: [], bytes: 0 }
       open.set(key, group)
       out.push(group.items)
@@ -43,7 +38,8 @@ export function groups (items: Lookup[], batching: Batching): Lookup[][] {
 // Batches are an optimisation only: the answer is the same as one by one (test/plugins/batch*).
 export async function lookupAll (session: Session, items: Lookup[], limit: number, batching: Batching = 'mixed'): Promise<Observation[]> {
   const done = new Map<Lookup, Observation>()
-  await Promise.all(groups(items, batching).map(async (group) => {
+  const maxBytes = batching === 'off' ? Infinity : await session.maxFilterBytes()
+  await Promise.all(groups(items, batching, maxBytes).map(async (group) => {
     const observations = group.length === 1
       ? [await lookupOne(session, group[0] as Lookup, limit)]
       : await lookupBatch(session, group, limit)

@@ -6,7 +6,7 @@ import { SORT } from '../../../lib/qql.js'
 import type { Budget, QualysEvent } from '../../../schemas/qualys.js'
 import type { State } from '../state/index.js'
 import { MARK, TTL } from '../state/keys.js'
-import { networkError, qualysError, scrub, statusError } from './errors.js'
+import { networkError, qualysError, qualysMessage, scrub, statusError } from './errors.js'
 
 // What a session shares with every other session of the same credential (owned by the client).
 export interface Shared {
@@ -27,7 +27,28 @@ export interface Shared {
   secrets: string[] // scrubbed from every upstream text
   onCall?: (outcome: string) => void
   budget: (budget: Budget, log?: SessionLog) => void // Qualys' X-RateLimit-* headers, when sent
+  learnt: (batchBytes: number) => void // the batch size this account's Qualys accepts, for metrics
+  maxUrlBytes: number // QUALYS_MAX_URL_BYTES: the longest request target the relay sends
 }
+
+export type EventState = 'active' | 'historical'
+
+export interface EventsQuery {
+  filter: string
+  pageSize: number
+  pageNumber?: number // 0-based; left out for the first page
+  state: EventState
+  batch?: boolean // a refusal (400, 413, 414, 431) throws BatchRejected instead of reading as no events
+}
+
+interface CallOptions {
+  token?: string // a token obtained by the caller (health's fresh login)
+  batch?: boolean
+  strict?: boolean // a 400 or 404 is an error (the health query), never "no events"
+}
+
+// Statuses with which Qualys, or a front end before it, refuses a request for its size or syntax.
+const REFUSALS = new Set([400, 413, 414, 431])
 
 const SORTED = encodeURIComponent(SORT)
 
@@ -80,11 +101,36 @@ export class Session {
   async health (): Promise<void> {
     this.check()
     const token = await this.withStop(this.shared.login)
-    await this.limited(() => this.fetchEvents(`pageSize=1&state=true&sort=${SORTED}`, token))
+    await this.limited(() => this.call('/ioc/events', `pageSize=1&state=true&sort=${SORTED}`, (res) => this.parse(res), { token, strict: true }))
   }
 
-  async events (filter: string | undefined, pageSize: number, active: boolean, batch = false): Promise<QualysEvent[]> {
-    const query = `pageSize=${pageSize}${filter === undefined ? '' : `&filter=${encodeURIComponent(filter)}`}${active ? '&state=true' : ''}&sort=${SORTED}`
+  // The longest filter (encoded) a batched events call may carry: the request target stays under
+  // QUALYS_MAX_URL_BYTES, and under what this credential's Qualys accepted after refusing more.
+  async maxFilterBytes (): Promise<number> {
+    const fixed = new URL(this.apiUrl).pathname.replace(/\/+$/, '').length +
+      `/ioc/events?pageSize=1000&pageNumber=99&filter=&state=true&sort=${SORTED}`.length
+    const learnt = await this.race(this.shared.state.marks.get(this.shared.cacheKey, MARK.batchBytes))
+    return Math.min(this.shared.maxUrlBytes - fixed, learnt ?? Infinity)
+  }
+
+  // A batch of `bytes` was refused for its size: later batches of this credential, in every
+  // replica, start at half of it (what the split then tries), until a refusal teaches less.
+  async refused (bytes: number): Promise<void> {
+    this.shared.onCall?.('batch_refused')
+    const known = await this.race(this.shared.state.marks.get(this.shared.cacheKey, MARK.batchBytes))
+    const learnt = Math.floor(bytes / 2)
+    if (known !== undefined && known <= learnt) return
+    await this.shared.state.marks.set(this.shared.cacheKey, MARK.batchBytes, learnt, TTL.learntMs)
+    this.shared.learnt(learnt)
+  }
+
+  // A batch cut in halves (refused, failed, or a full page that settled nobody): for metrics.
+  split () {
+    this.shared.onCall?.('batch_split')
+  }
+
+  async events ({ filter, pageSize, pageNumber = 0, state, batch = false }: EventsQuery): Promise<QualysEvent[]> {
+    const query = `pageSize=${pageSize}${pageNumber > 0 ? `&pageNumber=${pageNumber}` : ''}&filter=${encodeURIComponent(filter)}${state === 'active' ? '&state=true' : ''}&sort=${SORTED}`
     const key = `${this.shared.cacheKey}\u0000${query}`
     const caching = this.shared.lookupTtlMs > 0
     const lookups = this.shared.state.lookups
@@ -105,7 +151,7 @@ export class Session {
         if (!(err instanceof RelayError && err.code === 'timeout' && !this.signal.aborted)) throw err
       }
     }
-    const fetch = () => this.limited(() => this.fetchEvents(query, undefined, batch))
+    const fetch = () => this.limited(() => this.call('/ioc/events', query, (res) => this.parse(res), { batch }))
     if (inflight === undefined) return await fetch() // exists exactly when the cache does
     // One fetch per lookup across the replicas: under the store's lock for this query, after
     // looking again whether another replica fetched it meanwhile.
@@ -222,22 +268,27 @@ export class Session {
     })
   }
 
-  private fetchEvents (query: string, fresh?: string, batch = false): Promise<QualysEvent[]> {
-    return this.call('/ioc/events', query, (res) => this.parse(res), fresh, batch)
-  }
-
   // One GET of the API with this request's token: one refresh on a 401, retries on 429/409/503.
-  // A 400 or 404 reads as "nothing" (events) except for a batch, which must never read so.
-  private async call<T> (path: string, query: string, parse: (res: Answer) => T, fresh?: string, batch = false): Promise<T> {
+  // A 400 or 404 reads as "nothing" (events; the 400 logged and counted, since it is also how
+  // Qualys refuses a query), except for a batch, which is refused instead, and for the health
+  // query, for which it is an error.
+  private async call<T> (path: string, query: string, parse: (res: Answer) => T, opts: CallOptions = {}): Promise<T> {
     this.check()
-    let token = fresh ?? await this.withStop(this.shared.token)
+    let token = opts.token ?? await this.withStop(this.shared.token)
     let refreshed = false
     for (let attempt = 0; ; attempt++) {
       await this.throttled()
       const res = await this.send(`${this.apiUrl}${path}?${query}`, token)
       if (res.status >= 200 && res.status < 300) return parse(res)
-      if (res.status === 400 && batch) throw new BatchRejected()
-      if ((res.status === 400 || res.status === 404) && path === '/ioc/events') return parse({ ...res, status: 204, text: '' })
+      if (opts.batch === true && REFUSALS.has(res.status)) throw new BatchRejected(res.status)
+      if (opts.strict === true && res.status === 400) throw qualysError.refusedQuery(res.text)
+      if ((res.status === 400 || res.status === 404) && path === '/ioc/events' && opts.strict !== true) {
+        if (res.status === 400) {
+          this.shared.onCall?.('refused_query')
+          this.log?.warn({ status: 400, qualys: qualysMessage(res.text) }, 'Qualys refused a query (400): read as no events')
+        }
+        return parse({ ...res, status: 204, text: '' })
+      }
       if (res.status === 401) {
         if (refreshed) this.stop(statusError(401, res.text, false))
         refreshed = true
