@@ -45,15 +45,17 @@ t.test('npm run slow-clients --smoke: every slow or idle connection closed by th
   }
 })
 
-withPrograms(t, [PROGRAMS.redis], 'npm run bench:cluster --smoke: three configurations measured, a report written', async (t) => {
+withPrograms(t, [PROGRAMS.redis], 'npm run bench:cluster --smoke: five configurations measured (two with the CPU busy), a report written', async (t) => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'cluster-'))
   const run = spawnTs(t, 'bench/cluster.ts', { BENCH_OUT: out, BENCH_LATENCY_MS: '5' }, ['--smoke'])
   t.equal(await run.exited, 0, run.output().slice(-2000))
   const file = readdirSync(out).find((f) => f.endsWith('.json')) as string
   const json = JSON.parse(readFileSync(path.join(out, file), 'utf8'))
-  t.same(Object.keys(json.medians), ['1 replica', '3 replicas + Redis', '3 replicas, no Redis'])
-  for (const [name, m] of Object.entries(json.medians) as Array<[string, { failed: number, calls: number, logins: number }]>) {
-    t.ok(m.failed === 0 && m.calls > 0 && m.logins > 0, `${name}: no failure, calls and logins counted`)
+  t.same(Object.keys(json.medians), ['1 replica', '3 replicas + Redis', '3 replicas, no Redis', '1 replica, CPU busy', '3 replicas + Redis, CPU busy'])
+  for (const [name, m] of Object.entries(json.medians) as Array<[string, { failed: number, calls: number, logins: number, duplicates: number }]>) {
+    // Under CPU contention the relay's overload guard may answer a 503: only the idle rows must not fail.
+    t.ok((name.includes('CPU busy') || m.failed === 0) && m.calls > 0 && m.logins > 0, `${name}: calls and logins counted (${m.failed} failed)`)
+    if (!name.includes('no Redis')) t.equal(m.duplicates, 0, `${name}: no query fetched twice`)
   }
   t.match(readFileSync(path.join(out, file.replace('.json', '.md')), 'utf8'), /\| 3 replicas \+ Redis \|/)
 })
