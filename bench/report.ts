@@ -47,6 +47,8 @@ export function markdown (r: {
   latencyMs: number,
   latency: LatencyRow[],
   grouping: Record<string, { medianMs: number, p99Ms: number, qualysCalls: number }>,
+  tenants: Record<string, { medianMs: number, p99Ms: number, qualysCalls: number, refused: number }>,
+  startup: { runs: number, rows: Record<string, { readyMs: number, rssMb: number }>, readyRatio: number, rssRatio: number },
   relayCpu: { requests: number, answerBytes: number, medianWallMs: number, cpuMsPerRequest: number },
   loginsPer1000: number,
   refer: { rps: number, p99: number },
@@ -73,6 +75,20 @@ Mixed series: the seven types in turn (7 of each at 49), two events per observab
 | QUALYS_BATCH | Qualys calls / request | median ms | p99 ms |
 |---|---|---|---|
 ${Object.entries(r.grouping).map(([mode, g]) => `| ${mode} | ${g.qualysCalls.toFixed(1)} | ${g.medianMs.toFixed(0)} | ${g.p99Ms.toFixed(0)} |`).join('\n')}
+
+## What real tenants do (qualys-api.md §2.6)
+
+| case | Qualys calls / request | refused calls in all | median ms | p99 ms |
+|---|---|---|---|---|
+${Object.entries(r.tenants).map(([name, g]) => `| ${name} | ${g.qualysCalls.toFixed(1)} | ${g.refused} | ${g.medianMs.toFixed(0)} | ${g.p99Ms.toFixed(0)} |`).join('\n')}
+
+## Start-up (spawn → first answer to POST /version; RSS 2 s later; medians of ${r.startup.runs} interleaved runs)
+
+| process | ready ms | RSS MB |
+|---|---|---|
+${Object.entries(r.startup.rows).map(([name, x]) => `| ${name} | ${x.readyMs.toFixed(0)} | ${x.rssMb.toFixed(1)} |`).join('\n')}
+
+The relay ÷ the design floor: **${r.startup.readyRatio.toFixed(2)}×** ready time, **${r.startup.rssRatio.toFixed(2)}×** RSS.
 
 ## The relay's own CPU per answer
 

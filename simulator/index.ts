@@ -44,6 +44,9 @@ export interface SimulatorOptions {
   // A front end that refuses request targets longer than `bytes` (Netty-based gateways: 4,096),
   // with `status` (414 by default; some answer 400 or 431) and an HTML page, as qualys-api.md §2.6 says.
   targetLimit?: { bytes: number, status?: number }
+  // Where the docs are silent, variants a tenant might play (the tenant check detects each):
+  bucketAlignment?: 'epoch' | 'from' // time buckets on multiples of their width (documented) or cut from fromDate
+  ignoreSort?: boolean // answers in storage order whatever `sort` says
   // Which spelling the concurrency header takes (qualys-api.md §2.6: both are documented).
   concurrencyHeaderName?: 'x-concurrency-limit-limit' | 'x-concurrencylimit-limit'
   host?: string
@@ -222,7 +225,10 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
         const query = parse(call.filter)
         pool = pool.filter((e) => matches(query, e))
       }
-      if (call.sort !== undefined) pool = [...pool].sort(sorter(call.sort))
+      if (call.sort !== undefined) {
+        const order = sorter(call.sort) // a bad sort is still refused
+        if (opts.ignoreSort !== true) pool = [...pool].sort(order)
+      }
     } catch (err) {
       if (!(err instanceof QqlError)) throw err
       call.status = 400
@@ -251,7 +257,7 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
       return res.writeHead(400, headers).end(JSON.stringify({ message: 'fromDate < toDate (epoch seconds) and bucketCount 1..1000 are required' }))
     }
     const width = (to - from) / n
-    const first = Math.floor(from / width) * width
+    const first = opts.bucketAlignment === 'from' ? from : Math.floor(from / width) * width
     const times = pool.map((e) => ordinal('event.datetime', e.dateTime)).filter((t) => t >= from && t <= to)
     const answer: Record<string, number> = {}
     for (let i = 0; i < n; i++) {

@@ -70,12 +70,13 @@ withPrograms(t, [PROGRAMS.podman, PROGRAMS.runc, PROGRAMS.mmdebstrap],
     await podman('run', '--detach', '--network', 'host', '--name', name,
       '-e', `PORT=${port}`, '-e', 'HOST=127.0.0.1', '-e', `API_URL=${sim.url}`, '-e', `SECRET_KEY=${SECRET_KEY}`,
       '-e', 'LOOKUP_CACHE_TTL_S=0', 'localhost/qualys-ioc-relay:test')
+    const run = Date.now()
     let healthy = false
     for (const giveUp = Date.now() + 60_000; !healthy && Date.now() < giveUp;) {
       healthy = await podman('healthcheck', 'run', name).then(() => true, () => false)
       if (!healthy) await new Promise((resolve) => setTimeout(resolve, 500))
     }
-    t.ok(healthy, 'the HEALTHCHECK (/watchdog) passes')
+    t.ok(healthy, `the HEALTHCHECK (/watchdog) passes, ${Date.now() - run} ms after podman run`)
 
     const url = `http://127.0.0.1:${port}`
     t.same(await (await fetch(`${url}/version`, { method: 'POST' })).json(), { version: '1.0.0' })
@@ -87,6 +88,11 @@ withPrograms(t, [PROGRAMS.podman, PROGRAMS.runc, PROGRAMS.mmdebstrap],
     const status = await podman('exec', name, 'cat', '/proc/1/status')
     const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1]
     t.ok(uid !== undefined && uid !== '0', `the relay process runs as uid ${uid}`)
+
+    // The tenant check, inside the image, against the simulator (password from the environment).
+    const check = await podman('exec', '-e', `QUALYS_PASSWORD=${DEMO.pass}`, name, 'node', 'dist/scripts/check-qualys.js', '--api-url', sim.url, '--user', DEMO.user)
+    t.match(check, /Settings for the relay:\n {2}QUALYS_CONCURRENCY=2\n/, 'node dist/scripts/check-qualys.js runs in the image')
+    t.notOk(check.includes(DEMO.pass), 'and prints no password')
 
     // SIGTERM while a request waits 2 s on Qualys: the request is answered, then the process exits 0.
     sim.latencyMs = 2000
