@@ -6,6 +6,7 @@ import { errorCodes, LogController, type FastifyError, type FastifyHttpOptions, 
 import { RelayError, invalidArgument } from './lib/errors.js'
 import { observablesMessage } from './lib/validation-message.js'
 import { scrub } from './lib/secrets.js'
+import { lazyCompilers, warmUp } from './lib/lazy-compilers.js'
 
 export interface AppOptions {
   // Environment to read the configuration from (tests pass their own); process.env otherwise.
@@ -34,6 +35,8 @@ export const options: FastifyHttpOptions<Server> = {
   // Node checks the header and request timeouts on this interval (default 30 s: cuts came late).
   http: { connectionsCheckingInterval: 1000 },
   ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
+  // Fastify's own compilers, each schema compiled on first use or in the background (lib/lazy-compilers.ts).
+  schemaController: { compilersFactory: lazyCompilers as never },
   routerOptions: { ignoreTrailingSlash: true },
   logController: new LogController({ disableRequestLogging: true }),
   return503OnClosing: true
@@ -147,6 +150,9 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
     }
     return reply.code(404).send(frameworkError(404))
   })
+
+  // Schemas compile on first use; once the server listens, the rest compile in the background.
+  fastify.addHook('onListen', async () => { setImmediate(warmUp) })
 
   // Graceful shutdown: connections that carried in-flight requests are closed after their answer,
   // so close() need not wait for clients' keep-alive to time out.

@@ -53,3 +53,9 @@ t.test('defaults are the documented ones', async (t) => {
     LOOKUP_CACHE_TTL_S: 60
   })
 })
+
+t.test('a bad value is named, never printed: it may be a secret', async (t) => {
+  const err = await start({ REDIS_URL: 'http://:hunter2-redis-password@redis:6379' }).then(() => undefined, (e: Error) => e)
+  t.match(err?.message, /^env\/REDIS_URL /)
+  t.notOk(err?.message.includes('hunter2'), 'the password is not in the message')
+})

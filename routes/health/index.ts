@@ -1,4 +1,5 @@
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { credentials } from '../../lib/relay.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
 import { ERROR_EXAMPLES } from '../../schemas/examples.js'

@@ -1,4 +1,5 @@
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { invalidArgument, type RelayError } from '../../lib/errors.js'
 import { huntingUrl, QUERIES, percentEncode } from '../../lib/qql.js'
 import { credentials, lookups, platformUrl } from '../../lib/relay.js'

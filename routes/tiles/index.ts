@@ -1,4 +1,5 @@
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { invalidArgument } from '../../lib/errors.js'
 import { credentials, platformUrl } from '../../lib/relay.js'
 import { TILES } from '../../plugins/app/tiles.js'

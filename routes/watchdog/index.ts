@@ -1,4 +1,5 @@
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { RelayError } from '../../lib/errors.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
 
