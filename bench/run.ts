@@ -152,7 +152,7 @@ try {
   }
 
   // a5. start-up: ready time and idle RSS of the built relay next to the design floor and bare Fastify.
-  const start = await startup(smoke ? 1 : 5)
+  const start = await startup(smoke ? 1 : 5, smoke)
 
   // b. logins per 1,000 requests with one credential, from a relay that has never logged in.
   const fresh = await startRelay({ LOOKUP_CACHE_TTL_S: '0' })

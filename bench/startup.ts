@@ -39,10 +39,15 @@ async function once (args: readonly string[], env: Record<string, string>): Prom
   }
 }
 
-export async function startup (runs: number) {
+// `smoke`: the relay from its sources (no dist/ needed), for the test that keeps the bench alive.
+export async function startup (runs: number, smoke = false) {
   const samples: Record<string, Array<{ readyMs: number, rssMb: number }>> = {}
   for (let i = 0; i < runs; i++) {
-    for (const [name, s] of Object.entries(STARTERS)) (samples[name] ??= []).push(await once(s.args, s.env))
+    for (const [name, s] of Object.entries(STARTERS)) {
+      const args = smoke && name === 'relay' ? ['--import', 'tsx', 'server.ts'] : s.args
+      const env = smoke && name === 'relay' ? { ...s.env, FASTIFY_AUTOLOAD_TYPESCRIPT: '1' } : s.env
+      ;(samples[name] ??= []).push(await once(args, env))
+    }
   }
   const rows = Object.fromEntries(Object.entries(samples).map(([name, xs]) =>
     [name, { readyMs: median(xs.map((x) => x.readyMs)), rssMb: median(xs.map((x) => x.rssMb)) }]))

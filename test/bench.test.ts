@@ -22,6 +22,9 @@ t.test('npm run bench --smoke writes its JSON, markdown and SVG', async (t) => {
   t.ok(json.grouping.mixed.qualysCalls < json.grouping.off.qualysCalls, 'batching saves calls even at 3 observables')
   t.ok(json.relayCpu.cpuMsPerRequest >= 0 && json.relayCpu.answerBytes > 100_000, 'relay CPU measured on a 100-event answer')
   for (const key of ['refer', 'bare', 'observeCacheOff', 'observeCacheOn']) t.ok(json[key].rps > 0, `${key} measured`)
+  t.same(Object.keys(json.startup.rows), ['relay', 'design floor', 'bare Fastify'], 'start-up measured next to its yardsticks')
+  t.ok(json.startup.readyRatio > 0 && json.startup.rssRatio > 0)
+  t.equal(Object.keys(json.tenants).length, 4, 'the real-tenant rows')
   t.match(readFileSync(path.join(out, files[2] as string), 'utf8'), /^<svg /)
 })
 

@@ -1,17 +1,15 @@
-import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { LRUCache } from 'lru-cache'
-import { Agent, request, type Dispatcher } from 'undici'
+import { Agent, type Dispatcher } from 'undici'
 import { isAllowedUrl, parseAllowList } from '../../../lib/hosts.js'
-import { USER_AGENT } from '../../../lib/version.js'
-import { networkError, qualysError, scrub, statusError } from './errors.js'
-import { readText } from './http.js'
-import type { Budget, QualysEvent, QualysToken } from '../../../schemas/qualys.js'
-import { Session, type SessionLog, type Shared } from './session.js'
-import { DEFAULT_QUALYS_HOSTS } from './hosts.js'
+import type { Budget } from '../../../schemas/qualys.js'
 import type { State } from '../state/index.js'
 import { memoryState } from '../state/memory.js'
+import { createAccount, type Account, type SessionLog } from './account.js'
+import { qualysError } from './errors.js'
+import { DEFAULT_QUALYS_HOSTS } from './hosts.js'
+import { Session } from './session.js'
 
 export { Session } from './session.js'
 
@@ -24,140 +22,37 @@ export interface QualysOptions {
   concurrency: number
   cacheTtlS: number // lookups; 0: not cached
   cacheMax: number
+  maxUrlBytes?: number // QUALYS_MAX_URL_BYTES
   dispatcher?: Dispatcher
   tokenMarginMs?: number
   onCall?: (outcome: string) => void
-  onBudget?: (credential: string, budget: Budget) => void
-  onBatchBytes?: (credential: string, bytes: number) => void
-  maxUrlBytes?: number // QUALYS_MAX_URL_BYTES
+  onBudget?: (account: string, budget: Budget) => void
+  onBatchBytes?: (account: string, bytes: number) => void
   state?: State // shared by replicas (Redis); the process's own by default
 }
 
 export interface Target { apiUrl?: string, user: string, pass: string }
 
-const TOKEN_LIFETIME_MS = 4 * 3600_000
-
-type Token = QualysToken
-
-// When the Qualys token expires: its `exp` claim if readable, capped at the documented 4 hours.
-function expiry (token: string, now: number): number {
-  try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'))
-    if (typeof payload?.exp === 'number') return Math.min(payload.exp * 1000, now + TOKEN_LIFETIME_MS)
-  } catch {}
-  return now + TOKEN_LIFETIME_MS
-}
-
+// The Qualys client: which API URL a request may call, and one account per credential.
 export function createQualys (opts: QualysOptions) {
   const dispatcher = opts.dispatcher ??
     new Agent({ connect: { timeout: opts.connectTimeoutMs }, keepAliveTimeout: 30_000, connections: 32 })
   const allowList = parseAllowList('QUALYS_HOSTS', opts.qualysHosts ?? DEFAULT_QUALYS_HOSTS)
   const envOrigin = opts.apiUrl !== undefined ? new URL(opts.apiUrl).origin : undefined
-  const margin = opts.tokenMarginMs ?? 5 * 60_000
-  // Lookups and tile data, each entry with its own TTL, keyed by credential (never shared
-  // across credentials).
-  const state = opts.state ?? memoryState(opts.cacheMax)
-  const inflight = opts.cacheTtlS > 0 ? new Map<string, Promise<QualysEvent[]>>() : undefined
-  // Everything kept per credential (API URL, user, password): its cap on calls, its token, its
-  // login under way; built once and shared by every session of that credential.
-  const credentials = new LRUCache<string, Shared>({ max: 10_000 })
-
-  async function login (apiUrl: string, target: Target): Promise<Token> {
-    opts.onCall?.('login')
-    const body = new URLSearchParams({ username: target.user, password: target.pass, token: 'true' }).toString()
-    let status: number
-    let text: string
-    try {
-      const res = await request(`${apiUrl}/auth`, {
-        method: 'POST',
-        dispatcher,
-        signal: AbortSignal.timeout(opts.deadlineMs),
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': USER_AGENT },
-        body
-      })
-      status = res.statusCode
-      text = scrub(await readText(res.body), [target.pass])
-    } catch (err) {
-      if ((err as Error).name === 'TimeoutError') throw qualysError.timeout(opts.deadlineMs)
-      throw networkError(err, apiUrl)
-    }
-    if (status < 200 || status >= 300) throw statusError(status, text, true)
-    const token = text.trim()
-    if (token === '') throw qualysError.invalidBody('an empty token')
-    return { token, expiresAt: expiry(token, Date.now()) - margin }
+  const accountOptions = {
+    dispatcher,
+    state: opts.state ?? memoryState(opts.cacheMax),
+    deadlineMs: opts.deadlineMs,
+    retries: opts.retries,
+    concurrency: opts.concurrency,
+    lookupTtlMs: opts.cacheTtlS * 1000,
+    maxUrlBytes: opts.maxUrlBytes ?? 4000,
+    tokenMarginMs: opts.tokenMarginMs ?? 5 * 60_000,
+    onCall: opts.onCall,
+    onBudget: opts.onBudget,
+    onBatchBytes: opts.onBatchBytes
   }
-
-  function credential (apiUrl: string, target: Target, key: string): Shared {
-    let cached: Token | undefined
-    let pending: Promise<string> | undefined
-    let fresh: Promise<string> | undefined
-    // The Qualys account's budget is per API URL and user (not per password): its metrics label.
-    const account = createHash('sha256').update(`${apiUrl}\u0000${target.user}`).digest('hex').slice(0, 10)
-    let low = false
-    const use = (t: Token) => { cached = t; return t.token }
-    // A token some replica got (the store), unless it is the one Qualys just refused.
-    const stored = async (stale?: string) => {
-      const t = await state.tokens.get(key, 'token')
-      return t !== undefined && t.expiresAt > Date.now() && t.token !== stale ? t : undefined
-    }
-    // One login per credential across the replicas: under the store's login lock, after looking
-    // again whether another replica logged in meanwhile. `force`: a new login whatever is stored.
-    const obtain = async (stale?: string, force = false): Promise<string> => {
-      const known = force ? undefined : await stored(stale)
-      if (known !== undefined) return use(known)
-      try {
-        return await state.exclusive(key, 'login', AbortSignal.timeout(opts.deadlineMs), async () => {
-          const now = force ? undefined : await stored(stale)
-          if (now !== undefined) return use(now)
-          const t = await login(apiUrl, target)
-          await state.tokens.set(key, 'token', t, t.expiresAt - Date.now())
-          return use(t)
-        })
-      } catch (err) {
-        if ((err as Error).name === 'TimeoutError') throw qualysError.timeout(opts.deadlineMs)
-        throw err
-      }
-    }
-    // One login at a time per credential in the process, shared by everyone who needs a token meanwhile.
-    const singleFlight = (stale?: string) => {
-      pending ??= obtain(stale).finally(() => { pending = undefined })
-      return pending
-    }
-    return {
-      dispatcher,
-      userAgent: USER_AGENT,
-      deadlineMs: opts.deadlineMs,
-      retries: opts.retries,
-      concurrency: opts.concurrency,
-      state,
-      lookupTtlMs: opts.cacheTtlS * 1000,
-      inflight,
-      cacheKey: key,
-      secrets: [target.pass],
-      onCall: opts.onCall,
-      // One warning when the budget falls below 10 % of the limit, again only after it recovered.
-      learnt: (bytes) => opts.onBatchBytes?.(account, bytes),
-      maxUrlBytes: opts.maxUrlBytes ?? 4000,
-      budget: (budget, log) => {
-        opts.onBudget?.(account, budget)
-        const below = budget.remaining < budget.limit * 0.1
-        if (below && !low) {
-          log?.warn({ credential: account, limit: budget.limit, remaining: budget.remaining, windowSec: budget.windowSec },
-            'Qualys API budget below 10 % of its limit')
-        }
-        low = below
-      },
-      token: async () => cached !== undefined && cached.expiresAt > Date.now() ? cached.token : singleFlight(),
-      login: () => {
-        fresh ??= obtain(undefined, true).finally(() => { fresh = undefined })
-        return fresh
-      },
-      refresh: async (stale) => {
-        if (cached?.token === stale) cached = undefined
-        return cached !== undefined ? cached.token : singleFlight(stale)
-      }
-    }
-  }
+  const accounts = new LRUCache<string, Account>({ max: 10_000 })
 
   // The API URL a request may call: the token's (if allowed) or the environment's.
   function resolveApiUrl (claim: string | undefined): string {
@@ -176,13 +71,10 @@ export function createQualys (opts: QualysOptions) {
     // A session for one relay request; throws a RelayError when no allowed API URL exists.
     session (target: Target, log?: SessionLog): Session {
       const apiUrl = resolveApiUrl(target.apiUrl)
-      const key = createHash('sha256').update(`${apiUrl}\u0000${target.user}\u0000${target.pass}`).digest('hex')
-      let shared = credentials.get(key)
-      if (shared === undefined) {
-        shared = credential(apiUrl, target, key)
-        credentials.set(key, shared)
-      }
-      return new Session(apiUrl, shared, log)
+      const key = `${apiUrl}\u0000${target.user}\u0000${target.pass}`
+      let account = accounts.get(key)
+      if (account === undefined) accounts.set(key, account = createAccount(apiUrl, target, accountOptions))
+      return new Session(account, log)
     },
 
     async close () {
@@ -211,10 +103,10 @@ export default fp(async function qualysPlugin (fastify: FastifyInstance) {
     concurrency: c.QUALYS_CONCURRENCY,
     cacheTtlS: c.LOOKUP_CACHE_TTL_S,
     cacheMax: c.LOOKUP_CACHE_MAX,
+    maxUrlBytes: c.QUALYS_MAX_URL_BYTES,
     onCall: fastify.metrics.qualysCall,
     onBudget: fastify.metrics.qualysBudget,
     onBatchBytes: fastify.metrics.qualysBatchBytes,
-    maxUrlBytes: c.QUALYS_MAX_URL_BYTES,
     state: fastify.state
   })
   fastify.decorate('qualys', qualys)
