@@ -16,107 +16,133 @@ const REFUSALS = new Set([400, 413, 414, 431])
 const DUMMY = (i: number) => `file.hash.sha256: "${i.toString(16).padStart(64, '0')}"` // matches nothing
 const cut = (text: string) => text.replace(/\s+/g, ' ').trim().slice(0, 120)
 
-export async function checkTenant (opts: CheckOptions): Promise<CheckReport> {
-  const api = opts.apiUrl.replace(/\/+$/, '')
-  const rows: CheckRow[] = []
-  const settings: Record<string, string> = {}
-  let calls = 0
-  let token = ''
-  const add = (check: string, result: string, ok = true) => { rows.push({ check, result, ok }) }
-  const clean = (text: string) => cut(scrub(text, [opts.password, token]))
+interface Probe {
+  opts: CheckOptions
+  api: string
+  token: string
+  calls: number
+  rows: CheckRow[]
+  settings: Record<string, string>
+  now: Date
+  month: string // the last 30 days, as a QQL time filter
+}
 
-  async function get (path: string, query: string) {
-    calls++
-    const res = await request(`${api}${path}?${query}`, {
-      dispatcher: opts.dispatcher,
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'user-agent': USER_AGENT },
-      signal: AbortSignal.timeout(20_000)
-    })
-    return { status: res.statusCode, headers: res.headers, text: await res.body.text(), length: path.length + 1 + query.length }
-  }
-  const json = (text: string): unknown => { try { return JSON.parse(text) } catch { return undefined } }
-  const sort = `sort=${encodeURIComponent(SORT)}`
-  const now = opts.now ?? new Date()
-  const month = `event.datetime:["${new Date(now.getTime() - 30 * 86_400_000).toISOString()}".."${now.toISOString()}"]`
+const add = (p: Probe, check: string, result: string, ok = true) => { p.rows.push({ check, result, ok }) }
+const clean = (p: Probe, text: string) => cut(scrub(text, [p.opts.password, p.token]))
+const json = (text: string): unknown => { try { return JSON.parse(text) } catch { return undefined } }
+const sort = `sort=${encodeURIComponent(SORT)}`
 
-  // 1. Login (POST /auth): the relay cannot work without it.
-  calls++
-  const login = await request(`${api}/auth`, {
-    method: 'POST',
-    dispatcher: opts.dispatcher,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': USER_AGENT },
-    body: new URLSearchParams({ username: opts.user, password: opts.password, token: 'true' }).toString(),
+async function get (p: Probe, path: string, query: string) {
+  p.calls++
+  const res = await request(`${p.api}${path}?${query}`, {
+    dispatcher: p.opts.dispatcher,
+    headers: { authorization: `Bearer ${p.token}`, accept: 'application/json', 'user-agent': USER_AGENT },
     signal: AbortSignal.timeout(20_000)
   })
-  const loginText = await login.body.text()
-  if (login.statusCode < 200 || login.statusCode >= 300) {
-    add('login (POST /auth)', `refused: HTTP ${login.statusCode} ${clean(loginText)}`, false)
-    return { rows, settings, calls, ok: false }
-  }
-  token = loginText.trim()
-  add('login (POST /auth)', `HTTP ${login.statusCode}, a token`)
+  return { status: res.statusCode, headers: res.headers, text: await res.body.text(), length: path.length + 1 + query.length }
+}
 
-  // 2. The events call the relay makes, and the headers it learns from.
-  const first = await get('/ioc/events', `pageSize=1&state=true&${sort}`)
-  add('events (GET /ioc/events, state=true, sort)', first.status === 200 || first.status === 204 ? `HTTP ${first.status}` : `HTTP ${first.status} ${clean(first.text)}`, first.status === 200 || first.status === 204)
+// 1. Login (POST /auth): the relay cannot work without it.
+async function login (p: Probe): Promise<boolean> {
+  p.calls++
+  const res = await request(`${p.api}/auth`, {
+    method: 'POST',
+    dispatcher: p.opts.dispatcher,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': USER_AGENT },
+    body: new URLSearchParams({ username: p.opts.user, password: p.opts.password, token: 'true' }).toString(),
+    signal: AbortSignal.timeout(20_000)
+  })
+  const text = await res.body.text()
+  if (res.statusCode < 200 || res.statusCode >= 300) {
+    add(p, 'login (POST /auth)', `refused: HTTP ${res.statusCode} ${clean(p, text)}`, false)
+    return false
+  }
+  p.token = text.trim()
+  add(p, 'login (POST /auth)', `HTTP ${res.statusCode}, a token`)
+  return true
+}
+
+// 2. The events call the relay makes, and the headers it learns from.
+async function events (p: Probe) {
+  const first = await get(p, '/ioc/events', `pageSize=1&state=true&${sort}`)
+  const ok = first.status === 200 || first.status === 204
+  add(p, 'events (GET /ioc/events, state=true, sort)', ok ? `HTTP ${first.status}` : `HTTP ${first.status} ${clean(p, first.text)}`, ok)
   const header = (name: string) => { const v = first.headers[name]; return Array.isArray(v) ? v[0] : v }
   const spelling = ['x-concurrency-limit-limit', 'x-concurrencylimit-limit'].find((name) => header(name) !== undefined)
   const concurrency = spelling === undefined ? undefined : Number(header(spelling))
-  add('concurrency header', spelling === undefined ? 'not sent (Qualys documents 2 by default)' : `${spelling}: ${header(spelling)}`)
-  settings.QUALYS_CONCURRENCY = String(concurrency !== undefined && Number.isInteger(concurrency) && concurrency >= 1 ? concurrency : 2)
+  add(p, 'concurrency header', spelling === undefined ? 'not sent (Qualys documents 2 by default)' : `${spelling}: ${header(spelling)}`)
+  p.settings.QUALYS_CONCURRENCY = String(concurrency !== undefined && Number.isInteger(concurrency) && concurrency >= 1 ? concurrency : 2)
   const rate = ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-window-sec'].filter((name) => header(name) !== undefined)
-  add('rate-limit headers', rate.length === 0 ? 'not sent' : rate.map((name) => `${name}: ${header(name)}`).join(', '))
+  add(p, 'rate-limit headers', rate.length === 0 ? 'not sent' : rate.map((name) => `${name}: ${header(name)}`).join(', '))
+}
 
-  // 3. Newest first: the order that makes batched and one-by-one answers the same.
-  const recent = await get('/ioc/events', `pageSize=10&filter=${encodeURIComponent(month)}&state=false&${sort}`)
-  const times = (Array.isArray(json(recent.text)) ? json(recent.text) as Array<{ dateTime?: unknown }> : [])
+// 3. Newest first: the order that makes batched and one-by-one answers the same.
+async function newestFirst (p: Probe) {
+  const recent = await get(p, '/ioc/events', `pageSize=10&filter=${encodeURIComponent(p.month)}&state=false&${sort}`)
+  const list = json(recent.text)
+  const times = (Array.isArray(list) ? list as Array<{ dateTime?: unknown }> : [])
     .map((e) => typeof e.dateTime === 'string' ? Date.parse(e.dateTime.replace(/([+-]\d\d)(\d\d)$/, '$1:$2')) : NaN).filter((t) => !Number.isNaN(t))
   const sorted = times.every((t, i) => i === 0 || t <= (times[i - 1] as number))
-  if (recent.status >= 300) add('sort newest first', `HTTP ${recent.status} ${clean(recent.text)}`, false)
-  else if (times.length < 2) add('sort newest first', `accepted; too few events in 30 days to see the order (${times.length})`)
-  else add('sort newest first', sorted ? `yes (${times.length} events)` : 'NO: events came back out of order', sorted)
-  if (times.length >= 2 && !sorted) settings.QUALYS_BATCH = 'off'
+  if (recent.status >= 300) add(p, 'sort newest first', `HTTP ${recent.status} ${clean(p, recent.text)}`, false)
+  else if (times.length < 2) add(p, 'sort newest first', `accepted; too few events in 30 days to see the order (${times.length})`)
+  else add(p, 'sort newest first', sorted ? `yes (${times.length} events)` : 'NO: events came back out of order', sorted)
+  if (times.length >= 2 && !sorted) p.settings.QUALYS_BATCH = 'off'
+}
 
-  // 4. The count endpoint (tiles), and whether leaving `state` out means state=false.
-  const counted = await Promise.all(['', '&state=false'].map((state) => get('/ioc/events/count', `filter=${encodeURIComponent(month)}${state}`)))
-  const counts = counted.map((c) => (json(c.text) as { count?: unknown } | undefined)?.count)
-  if (counted.some((c) => c.status !== 200) || counts.some((c) => typeof c !== 'number')) {
+// 4. The count endpoint (tiles), and whether leaving `state` out means state=false.
+async function counts (p: Probe) {
+  const counted = await Promise.all(['', '&state=false'].map((state) => get(p, '/ioc/events/count', `filter=${encodeURIComponent(p.month)}${state}`)))
+  const values = counted.map((c) => (json(c.text) as { count?: unknown } | undefined)?.count)
+  if (counted.some((c) => c.status !== 200) || values.some((c) => typeof c !== 'number')) {
     const bad = counted.find((c) => c.status !== 200) ?? counted[0]
-    add('count (GET /ioc/events/count)', `HTTP ${bad?.status} ${clean(bad?.text ?? '')}`, false)
-  } else {
-    add('count (GET /ioc/events/count)', `${counts[1]} events in 30 days (state=false)`)
-    add('state left out vs state=false', counts[0] === counts[1] ? 'the same count' : `different: ${counts[0]} without state, ${counts[1]} with state=false (the relay sends state=false for tiles)`)
+    add(p, 'count (GET /ioc/events/count)', `HTTP ${bad?.status} ${clean(p, bad?.text ?? '')}`, false)
+    return
   }
+  add(p, 'count (GET /ioc/events/count)', `${values[1]} events in 30 days (state=false)`)
+  add(p, 'state left out vs state=false', values[0] === values[1] ? 'the same count' : `different: ${values[0]} without state, ${values[1]} with state=false (the relay sends state=false for tiles)`)
+}
 
-  // 5. Time buckets: on multiples of their width since the epoch (the docs' sample), or from fromDate?
+// 5. Time buckets: on multiples of their width since the epoch (the docs' sample), or from fromDate?
+async function buckets (p: Probe) {
   const width = 3600
-  const from = Math.floor(now.getTime() / 1000) - 5 * width - 1234 // deliberately not on a multiple
-  const buckets = await get('/ioc/events/count/time-buckets', `fromDate=${from}&toDate=${from + 5 * width}&bucketCount=5`)
-  const keys = Object.keys((json(buckets.text) ?? {}) as object).map((k) => Date.parse(k.split('_')[0] ?? '') / 1000).sort((a, b) => a - b)
-  if (buckets.status !== 200 || keys.length === 0 || keys.some(Number.isNaN)) add('time buckets', `HTTP ${buckets.status} ${clean(buckets.text)}`, false)
-  else if (keys[0] === Math.floor(from / width) * width) add('time buckets', 'aligned to the epoch, as documented (the relay asks aligned windows)')
-  else if (keys[0] === from) add('time buckets', 'cut from fromDate (the relay asks aligned windows: either works)')
-  else add('time buckets', `first key ${new Date((keys[0] as number) * 1000).toISOString()} for fromDate ${new Date(from * 1000).toISOString()}: unexpected, the over-time tile may misplace counts`, false)
+  const from = Math.floor(p.now.getTime() / 1000) - 5 * width - 1234 // deliberately not on a multiple
+  const res = await get(p, '/ioc/events/count/time-buckets', `fromDate=${from}&toDate=${from + 5 * width}&bucketCount=5`)
+  const keys = Object.keys((json(res.text) ?? {}) as object).map((k) => Date.parse(k.split('_')[0] ?? '') / 1000).sort((a, b) => a - b)
+  if (res.status !== 200 || keys.length === 0 || keys.some(Number.isNaN)) add(p, 'time buckets', `HTTP ${res.status} ${clean(p, res.text)}`, false)
+  else if (keys[0] === Math.floor(from / width) * width) add(p, 'time buckets', 'aligned to the epoch, as documented (the relay asks aligned windows)')
+  else if (keys[0] === from) add(p, 'time buckets', 'cut from fromDate (the relay asks aligned windows: either works)')
+  else add(p, 'time buckets', `first key ${new Date((keys[0] as number) * 1000).toISOString()} for fromDate ${new Date(from * 1000).toISOString()}: unexpected, the over-time tile may misplace counts`, false)
+}
 
-  // 6. The longest request target Qualys (and what stands before it) accepts for a batched query.
+// 6. The longest request target Qualys (and what stands before it) accepts for a batched query.
+async function longestTarget (p: Probe) {
   let longest = 0
   for (const target of TARGETS) {
     const terms: string[] = []
     const base = `pageSize=1000&state=true&${sort}&filter=`.length + '/ioc/events?'.length
     while (base + encodeURIComponent(terms.join(' or ')).length < target - 120) terms.push(DUMMY(terms.length))
-    const probe = await get('/ioc/events', `pageSize=1000&state=true&${sort}&filter=${encodeURIComponent(terms.join(' or '))}`)
+    const probe = await get(p, '/ioc/events', `pageSize=1000&state=true&${sort}&filter=${encodeURIComponent(terms.join(' or '))}`)
     if (probe.status === 200 || probe.status === 204) longest = probe.length
     else if (REFUSALS.has(probe.status)) break
-    else { add('longest request target', `HTTP ${probe.status} at ${probe.length} bytes: ${clean(probe.text)}`, false); break }
+    else { add(p, 'longest request target', `HTTP ${probe.status} at ${probe.length} bytes: ${clean(p, probe.text)}`, false); return }
   }
   if (longest === 0) {
-    add('longest request target', `under ${TARGETS[0]} bytes: batching refused`, false)
-    settings.QUALYS_BATCH = 'off'
-  } else {
-    add('longest request target', `${longest} bytes accepted (pageSize=1000 too)${longest >= (TARGETS.at(-1) as number) - 200 ? ', the longest probed' : ', the next probe refused'}`)
-    settings.QUALYS_MAX_URL_BYTES = String(Math.min(8000, Math.max(1000, Math.floor(longest / 100) * 100)))
+    add(p, 'longest request target', `under ${TARGETS[0]} bytes: batching refused`, false)
+    p.settings.QUALYS_BATCH = 'off'
+    return
   }
-  return { rows, settings, calls, ok: rows.every((r) => r.ok) }
+  add(p, 'longest request target', `${longest} bytes accepted (pageSize=1000 too)${longest >= (TARGETS.at(-1) as number) - 200 ? ', the longest probed' : ', the next probe refused'}`)
+  p.settings.QUALYS_MAX_URL_BYTES = String(Math.min(8000, Math.max(1000, Math.floor(longest / 100) * 100)))
+}
+
+export async function checkTenant (opts: CheckOptions): Promise<CheckReport> {
+  const now = opts.now ?? new Date()
+  const month = `event.datetime:["${new Date(now.getTime() - 30 * 86_400_000).toISOString()}".."${now.toISOString()}"]`
+  const p: Probe = { opts, api: opts.apiUrl.replace(/\/+$/, ''), token: '', calls: 0, rows: [], settings: {}, now, month }
+  if (await login(p)) {
+    for (const step of [events, newestFirst, counts, buckets, longestTarget]) await step(p)
+  }
+  return { rows: p.rows, settings: p.settings, calls: p.calls, ok: p.rows.every((r) => r.ok) }
 }
 
 export function formatReport (report: CheckReport, apiUrl: string): string {

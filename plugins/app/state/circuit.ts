@@ -31,79 +31,91 @@ export interface Circuit {
   stop: () => void
 }
 
-export function createCircuit (opts: CircuitOptions): Circuit {
-  const tickMs = Math.max(10, Math.min(100, Math.floor(opts.silenceMs / 5)))
-  const failures = opts.failures ?? 3
-  let up = false
-  let connection = false
-  let pending = 0
-  let silent = 0
-  let failed = 0
-  let probing = false
-  let down = new AbortController()
-  down.abort(new RedisDown())
-  let last = Date.now()
+class RedisCircuit implements Circuit {
+  private isUp = false
+  private connection = false
+  private pending = 0
+  private silent = 0
+  private failed = 0
+  private probing = false
+  private down = new AbortController()
+  private last = Date.now()
+  private readonly tickMs: number
+  private readonly timer: NodeJS.Timeout
 
-  const set = (next: boolean) => {
-    if (next === up) return
-    up = next
-    silent = 0
-    failed = 0
-    if (up) down = new AbortController()
-    else down.abort(new RedisDown())
-    opts.onChange(up)
+  constructor (private readonly opts: CircuitOptions) {
+    this.down.abort(new RedisDown())
+    this.tickMs = Math.max(10, Math.min(100, Math.floor(opts.silenceMs / 5)))
+    this.timer = setInterval(() => this.tick(), this.tickMs)
+    this.timer.unref()
   }
-  const answered = () => {
-    silent = 0
-    failed = 0
-    if (connection) set(true)
+
+  get up () { return this.isUp }
+  get signal () { return this.down.signal }
+
+  private set (next: boolean) {
+    if (next === this.isUp) return
+    this.isUp = next
+    this.silent = 0
+    this.failed = 0
+    if (next) this.down = new AbortController()
+    else this.down.abort(new RedisDown())
+    this.opts.onChange(next)
   }
+
+  private answered () {
+    this.silent = 0
+    this.failed = 0
+    if (this.connection) this.set(true)
+  }
+
   // A reply error (a wrong type, a script error) is Redis answering: only failures to answer count.
-  const failure = (err: unknown) => {
-    if ((err as Error | undefined)?.name === 'ReplyError') return answered()
-    if (++failed >= failures) set(false)
+  private failure (err: unknown) {
+    if ((err as Error | undefined)?.name === 'ReplyError') return this.answered()
+    if (++this.failed >= (this.opts.failures ?? 3)) this.set(false)
   }
 
-  const timer = setInterval(() => {
+  private tick () {
     const now = Date.now()
-    const elapsed = Math.min(now - last, 2 * tickMs)
-    last = now
-    if (up && pending > 0) {
-      silent += elapsed
-      if (silent >= opts.silenceMs) set(false)
-    } else silent = 0
-    if (!up && connection && !probing) {
-      probing = true
-      opts.probe().then(answered, () => {}).finally(() => { probing = false })
+    const elapsed = Math.min(now - this.last, 2 * this.tickMs)
+    this.last = now
+    if (this.isUp && this.pending > 0) {
+      this.silent += elapsed
+      if (this.silent >= this.opts.silenceMs) this.set(false)
+    } else this.silent = 0
+    if (!this.isUp && this.connection && !this.probing) {
+      this.probing = true
+      this.opts.probe().then(() => this.answered(), () => {}).finally(() => { this.probing = false })
     }
-  }, tickMs)
-  timer.unref()
-
-  return {
-    get up () { return up },
-    get signal () { return down.signal },
-    track (reply: Promise<unknown>) {
-      pending++
-      reply.then(answered, failure).finally(() => { pending-- })
-    },
-    run<T> (command: () => Promise<T>): Promise<T> {
-      if (!up) return Promise.reject(new RedisDown())
-      const signal = down.signal
-      const p = command()
-      return new Promise<T>((resolve, reject) => {
-        const onDown = () => reject(signal.reason)
-        signal.addEventListener('abort', onDown, { once: true })
-        p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onDown))
-      })
-    },
-    connected () {
-      connection = true
-      set(true)
-    },
-    disconnected () {
-      connection = false
-      set(false)
-    },
-    stop () { clearInterval(timer) }
   }
+
+  track (reply: Promise<unknown>) {
+    this.pending++
+    reply.then(() => this.answered(), (err: unknown) => this.failure(err)).finally(() => { this.pending-- })
+  }
+
+  run<T> (command: () => Promise<T>): Promise<T> {
+    if (!this.isUp) return Promise.reject(new RedisDown())
+    const signal = this.down.signal
+    const p = command()
+    return new Promise<T>((resolve, reject) => {
+      const onDown = () => reject(signal.reason)
+      signal.addEventListener('abort', onDown, { once: true })
+      p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onDown))
+    })
+  }
+
+  connected () {
+    this.connection = true
+    this.set(true)
+  }
+
+  disconnected () {
+    this.connection = false
+    this.set(false)
+  }
+
+  stop () { clearInterval(this.timer) }
 }
+
+export const createCircuit = (opts: CircuitOptions): Circuit => new RedisCircuit(opts)

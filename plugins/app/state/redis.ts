@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis'
-import { Mutex, Semaphore, type LockOptions } from 'redis-semaphore'
+import { Mutex, Semaphore } from 'redis-semaphore'
 import { createCircuit, type Circuit } from './circuit.js'
+import { leases } from './lease.js'
 import type { Cache, State } from './contract.js'
 import { redisKey, type CacheKind } from './keys.js'
 import { sealer } from './seal.js'
@@ -14,25 +15,6 @@ export interface RedisStateOptions {
   log: { info: (msg: string) => void, warn: (obj: object | string, msg?: string) => void }
   onUp: (up: boolean) => void
   onFallback: (kind: string) => void
-}
-
-// How often a replica waiting for a lock or a slot asks Redis again. Only one waiter per lock and
-// one per free local slot polls (the process's own gate comes first).
-const RETRY_MS = 5
-const DAY_MS = 86_400_000
-
-// A lock's lease is renewed five times per lease: a replica whose event loop lags by up to four
-// fifths of the lease keeps what it holds.
-const renewEvery = (leaseMs: number) => Math.max(20, Math.floor(leaseMs / 5))
-
-// Rejects as soon as `signal` aborts, whatever `p` still does.
-function abortable<T> (p: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    if (signal.aborted) onAbort()
-    else signal.addEventListener('abort', onAbort, { once: true })
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
-  })
 }
 
 function redisCache<T> (redis: Redis, circuit: Circuit, kind: CacheKind, local: Cache<T>, opts: RedisStateOptions): Cache<T> {
@@ -67,7 +49,9 @@ function redisCache<T> (redis: Redis, circuit: Circuit, kind: CacheKind, local: 
 // redis-semaphore's Mutex and Semaphore, held with a lease that this module renews (early, and
 // never through an unhandled rejection), so a replica that dies holding one blocks the others
 // for at most a lease.
-export function openRedisState (opts: RedisStateOptions) {
+// The client (no offline queue: a call while disconnected fails at once) and the circuit that
+// every command's reply feeds.
+function connect (opts: RedisStateOptions): { redis: Redis, circuit: Circuit } {
   const redis = new Redis(opts.url, {
     keyPrefix: opts.prefix,
     lazyConnect: true,
@@ -99,48 +83,12 @@ export function openRedisState (opts: RedisStateOptions) {
   redis.connect().catch((err: Error) => {
     opts.log.warn({ error: err.message }, 'redis: unreachable at start-up, using in-process state and retrying')
   })
+  return { redis, circuit }
+}
 
-  // Runs fn holding a lock made by `make`; without it when Redis is down or goes down while we
-  // wait. An attempt abandoned on our side may still have taken the lock in Redis: its twin (same
-  // identifier) gives it back, else it would block the others for a whole lease.
-  async function holding<T> (make: (options: LockOptions) => Mutex | Semaphore, kind: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
-    if (!circuit.up) {
-      opts.onFallback(kind)
-      return fn()
-    }
-    const lock = make({ lockTimeout: opts.leaseMs, acquireTimeout: DAY_MS, retryInterval: RETRY_MS, refreshInterval: 0 })
-    const twin = () => make({ identifier: lock.identifier, acquiredExternally: true, lockTimeout: opts.leaseMs, refreshInterval: 0 })
-    const waiting = AbortSignal.any([signal, circuit.signal])
-    try {
-      await abortable(lock.acquire(waiting), waiting)
-    } catch (err) {
-      twin().release().catch(() => {})
-      if (signal.aborted) throw err
-      opts.onFallback(kind)
-      return fn()
-    }
-    let done = false
-    let renewing = false
-    const renewal = setInterval(() => {
-      if (renewing || !circuit.up) return
-      renewing = true
-      circuit.run(() => twin().tryAcquire()) // acquiredExternally: tryAcquire renews the lease
-        .then((held) => {
-          if (held || done) return
-          clearInterval(renewal)
-          opts.onFallback(`${kind}_lost`)
-        }, () => {})
-        .finally(() => { renewing = false })
-    }, renewEvery(opts.leaseMs))
-    renewal.unref()
-    try {
-      return await fn()
-    } finally {
-      done = true
-      clearInterval(renewal)
-      lock.release().catch(() => {}) // a lock Redis forgot expires with its lease
-    }
-  }
+export function openRedisState (opts: RedisStateOptions) {
+  const { redis, circuit } = connect(opts)
+  const holding = leases(circuit, opts.leaseMs, opts.onFallback)
 
   const { local } = opts
   const state: State = {
