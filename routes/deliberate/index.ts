@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { envelope } from '../../lib/errors.js'
-import { verdicts } from '../../plugins/app/ctim/verdicts.js'
 import { DeliberateDataSchema, type DeliberateData } from '../../schemas/ctim.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
 import { answerExamples, VERDICT_EXAMPLE } from '../../schemas/examples.js'
@@ -22,7 +21,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const { data, errors, requestTime } = await fastify.investigate(request, request.body)
-    const docs = verdicts(data.judgements?.docs ?? [], requestTime, fastify.config.VERDICT_VALID_DAYS)
+    const docs = fastify.verdicts(data.judgements?.docs ?? [], requestTime, fastify.config.VERDICT_VALID_DAYS)
     const answer: DeliberateData = docs.length === 0 ? {} : { verdicts: { count: docs.length, docs } }
     return envelope(answer, errors)
   })

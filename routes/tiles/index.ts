@@ -2,7 +2,6 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { invalidArgument } from '../../lib/errors.js'
 import { credentials, platformUrl } from '../../lib/relay.js'
-import { TILES } from '../../plugins/app/tiles.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
 import { ERROR_EXAMPLES, TILE_DATA_EXAMPLES } from '../../schemas/examples.js'
 import {
@@ -26,12 +25,12 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   }
 
   fastify.post('/', {
-    schema: { ...common, summary: 'The dashboard tiles this relay offers', response: { 200: Envelope(Type.Array(Type.Ref(TileSchema)), 'Tile descriptors', { tiles: { summary: 'The four tiles', value: { data: TILE_IDS.map((id) => TILES[id]) } }, unauthorized }), ...frameworkErrors } }
+    schema: { ...common, summary: 'The dashboard tiles this relay offers', response: { 200: Envelope(Type.Array(Type.Ref(TileSchema)), 'Tile descriptors', { tiles: { summary: 'The four tiles', value: { data: fastify.tiles.list() } }, unauthorized }), ...frameworkErrors } }
   }, async () => ({ data: fastify.tiles.list() }))
 
   fastify.post('/tile', {
-    schema: { ...common, summary: 'One tile’s descriptor', body: TileBodySchema, response: { 200: Envelope(Type.Ref(TileSchema), 'The descriptor', { tile: { summary: 'One descriptor', value: { data: TILES['qualys-ioc-event-summary'] } }, unknownTile, unauthorized }), ...frameworkErrors } }
-  }, async (request) => ({ data: TILES[oneOf<TileId>('tile_id', request.body.tile_id, TILE_IDS)] }))
+    schema: { ...common, summary: 'One tile’s descriptor', body: TileBodySchema, response: { 200: Envelope(Type.Ref(TileSchema), 'The descriptor', { tile: { summary: 'One descriptor', value: { data: fastify.tiles.descriptor('qualys-ioc-event-summary') } }, unknownTile, unauthorized }), ...frameworkErrors } }
+  }, async (request) => ({ data: fastify.tiles.descriptor(oneOf<TileId>('tile_id', request.body.tile_id, TILE_IDS)) }))
 
   fastify.post('/tile-data', {
     schema: {
@@ -49,7 +48,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       }
     }
   }, async (request) => {
-    const tile = TILES[oneOf<TileId>('tile_id', request.body.tile_id, TILE_IDS)]
+    const tile = fastify.tiles.descriptor(oneOf<TileId>('tile_id', request.body.tile_id, TILE_IDS))
     const period = oneOf('period', request.body.period ?? tile.default_period, tile.periods) as Period
     const creds = credentials(request)
     const session = fastify.qualys.session(creds, request.log)

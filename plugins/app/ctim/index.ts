@@ -9,6 +9,8 @@ import {
 import type { Observation, QualysEvent } from '../../../schemas/qualys.js'
 import { cut, ipType, RELATIONS, rfc3339, score, SEVERITY, SOURCE, str, TITLES, uuid5, VERDICTS } from './mapping.js'
 
+import { verdicts } from './verdicts.js'
+
 export { rfc3339 } from './mapping.js'
 
 // Documents are built as plain literals with every key in place (no spreads of shared parts,
@@ -163,10 +165,12 @@ export type CtimBuilder = ReturnType<typeof createCtimBuilder>
 declare module 'fastify' {
   interface FastifyInstance {
     ctim: CtimBuilder
+    verdicts: typeof verdicts
   }
 }
 
-// The CTIM document builder (SPEC §5) as a decorator.
+// The CTIM document builder (SPEC §5) and the verdicts over its judgements (§11) as decorators.
 export default fp(async function ctimPlugin (fastify: FastifyInstance) {
   fastify.decorate('ctim', createCtimBuilder())
+  fastify.decorate('verdicts', verdicts)
 }, { name: 'ctim' })
