@@ -2,10 +2,9 @@ import type { Socket } from 'node:net'
 import path from 'node:path'
 import AutoLoad from '@fastify/autoload'
 import type { Server } from 'node:http'
-import { errorCodes, LogController, type FastifyError, type FastifyHttpOptions, type FastifyInstance } from 'fastify'
-import { RelayError, invalidArgument } from './lib/errors.js'
-import { observablesMessage } from './lib/validation-message.js'
-import { scrub } from './lib/secrets.js'
+import { LogController, type FastifyHttpOptions, type FastifyInstance } from 'fastify'
+import { jsonBodies } from './lib/body.js'
+import { errorHandlers } from './lib/framework-errors.js'
 import { lazyCompilers, warmUp } from './lib/lazy-compilers.js'
 
 export interface AppOptions {
@@ -49,73 +48,13 @@ export const loggerRedaction = {
   censor: '[redacted]'
 }
 
-const STATUS_TEXT: Record<number, [string, string]> = {
-  400: ['Bad Request', 'The request could not be parsed.'],
-  404: ['Not Found', 'The requested URL was not found on the server.'],
-  405: ['Method Not Allowed', 'The method is not allowed for the requested URL.'],
-  413: ['Payload Too Large', 'The request body is larger than the relay accepts.'],
-  500: ['Internal Server Error', 'The server encountered an internal error and was unable to complete your request.']
-}
-
-function frameworkError (status: number) {
-  const [message, reason] = STATUS_TEXT[status] ?? [`HTTP ${status}`, 'The request could not be handled.']
-  return { code: status, message, reason }
-}
-
-const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const
-
-// An oversized body is still read to its end (and thrown away) up to this many bytes, so the
-// client, which is still sending, receives the 413 instead of a reset; beyond it the relay
-// answers at once and closes the connection.
-export const DRAIN_LIMIT = 16 * 1024 * 1024
-
-// The body as text, at most `limit` bytes; over it, a 413 once the rest is drained (bounded).
-function readBody (payload: NodeJS.ReadableStream, declared: number, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    if (declared > DRAIN_LIMIT) return reject(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE())
-    const chunks: Buffer[] = []
-    let size = 0
-    const onData = (chunk: Buffer) => {
-      size += chunk.length
-      if (size <= limit) chunks.push(chunk)
-      else if (size > DRAIN_LIMIT) finish()
-    }
-    const finish = (err?: Error) => {
-      payload.removeListener('data', onData)
-      payload.removeListener('end', finish)
-      payload.removeListener('error', finish)
-      if (err !== undefined) reject(err)
-      else if (size > limit) reject(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE())
-      else resolve(Buffer.concat(chunks).toString('utf8'))
-    }
-    payload.on('data', onData)
-    payload.on('end', finish)
-    payload.on('error', finish)
-  })
-}
-
 export default async function app (fastify: FastifyInstance, opts: AppOptions) {
   const dir = import.meta.dirname
 
   await fastify.register(AutoLoad, { dir: path.join(dir, 'plugins/external'), options: opts })
   await fastify.register(AutoLoad, { dir: path.join(dir, 'plugins/app'), options: opts })
 
-  // XDR does not always send a Content-Type, nor a valid one: every body is JSON. Routes without
-  // a body schema ignore theirs; an empty body is left undefined for the schema to judge.
-  fastify.addHook('onRequest', async (request) => {
-    if (request.headers['content-type'] !== undefined) request.headers['content-type'] = 'application/json'
-  })
-  fastify.removeAllContentTypeParsers()
-  fastify.addContentTypeParser('*', (request, payload, done) => {
-    readBody(payload, Number(request.headers['content-length']), fastify.config.BODY_LIMIT).then((text) => {
-      if (request.routeOptions.schema?.body === undefined || text.trim() === '') return done(null, undefined)
-      try {
-        done(null, JSON.parse(text))
-      } catch {
-        done(invalidArgument('Invalid JSON payload received. {"_schema": ["The body is not valid JSON."]}'))
-      }
-    }, (err: Error) => done(err))
-  })
+  jsonBodies(fastify, fastify.config.BODY_LIMIT)
 
   fastify.register(AutoLoad, {
     dir: path.join(dir, 'routes'),
@@ -124,32 +63,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
     options: opts
   })
 
-  fastify.setErrorHandler((err: FastifyError | RelayError, request, reply) => {
-    if (err instanceof RelayError) return reply.code(200).send({ errors: [err.toJSON()] })
-    if ('validation' in err && err.validation !== undefined && err.validationContext === 'body') {
-      return reply.code(200).send({
-        errors: [invalidArgument(observablesMessage(err.validation, request.body)).toJSON()]
-      })
-    }
-    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500
-      ? err.statusCode
-      : 500
-    if (status === 500) {
-      // A bug's message may carry what the request held: never its password or token.
-      const secrets = [request.credentials?.pass, request.headers.authorization?.split(' ')[1]]
-      request.log.error({ err: { type: err.name, message: scrub(err.message, secrets), stack: scrub(err.stack ?? '', secrets) } }, 'unhandled error')
-    } else request.log.info({ code: err.code, status }, 'client error')
-    return reply.code(status).send(frameworkError(status))
-  })
-
-  fastify.setNotFoundHandler((request, reply) => {
-    const url = (request.url.split('?')[0] ?? '/').replace(/(.)\/+$/, '$1')
-    const allowed = METHODS.filter((method) => fastify.hasRoute({ url, method }))
-    if (allowed.length > 0) {
-      return reply.code(405).header('allow', allowed.join(', ')).send(frameworkError(405))
-    }
-    return reply.code(404).send(frameworkError(404))
-  })
+  errorHandlers(fastify)
 
   // Schemas compile on first use; once the server listens, the rest compile in the background.
   fastify.addHook('onListen', async () => { setImmediate(warmUp) })

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { createVerifier } from 'fast-jwt'
 import { LRUCache } from 'lru-cache'
 import { authError } from '../../../lib/errors.js'
 import { parseAllowList } from '../../../lib/hosts.js'
-import { createJwksClient, jwksOrigin, JwksUnavailableError } from './jwks.js'
-import { limitClaim, MAX_TOKEN_LENGTH, MSG, optionalString, requestRoot, verifyFailure } from './claims.js'
+import { createJwksClient } from './jwks.js'
+import { limitClaim, MAX_TOKEN_LENGTH, MSG, optionalString, requestRoot } from './claims.js'
+import { createTokenVerifier, type Decoded, type JwtLike } from './verify.js'
 
 import type { Credentials } from '../../../schemas/qualys.js'
 
@@ -16,12 +16,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     credentials: Credentials | null
   }
-}
-
-interface Decoded { header: Record<string, unknown>, payload: Record<string, unknown> }
-interface JwtLike {
-  decode: (token: string) => unknown
-  verify: (token: string) => unknown
 }
 
 export interface AuthOptions {
@@ -36,67 +30,8 @@ export interface AuthOptions {
 
 export function createAuthenticator (opts: AuthOptions) {
   const allowList = parseAllowList('JWKS_HOSTS', opts.jwksHosts)
-  const jwks = opts.jwksClient ?? createJwksClient({ allowList })
+  const verify = createTokenVerifier({ jwt: opts.jwt, secretKey: opts.secretKey, allowList, jwks: opts.jwksClient ?? createJwksClient({ allowList }) })
   const publicUrl = opts.publicUrl?.replace(/\/+$/, '')
-  // One verifier per JWKS key, built once.
-  const rsVerifiers = new LRUCache<string, (token: string) => unknown>({ max: 100 })
-  const rsVerifier = (key: string) => {
-    let verify = rsVerifiers.get(key)
-    if (verify === undefined) {
-      verify = createVerifier({ key, algorithms: ['RS256'] })
-      rsVerifiers.set(key, verify)
-    }
-    return verify
-  }
-
-  async function verifyRs256 (token: string, { header, payload }: Decoded) {
-    if (allowList.hostnames.size === 0 && allowList.origins.size === 0) throw authError(MSG.jwksWrong)
-    const host = payload.jwks_host
-    if (typeof host !== 'string' || host === '' || typeof header.kid !== 'string') throw authError(MSG.jwksMissing)
-    const origin = jwksOrigin(allowList, host)
-    if (origin === undefined) throw authError(MSG.jwksWrong)
-    let key: string | undefined
-    try {
-      key = await jwks.getKey(origin, header.kid)
-    } catch (err) {
-      if (err instanceof JwksUnavailableError) throw authError(MSG.jwksWrong)
-      throw err
-    }
-    if (key === undefined) throw authError(MSG.kid)
-    try {
-      rsVerifier(key)(token)
-    } catch (err) {
-      throw verifyFailure(err, MSG.rsSignature)
-    }
-  }
-
-  // Header, structure, then the signature and exp/nbf of the token's own mode (SPEC §2 order).
-  async function verify (token: string): Promise<Decoded> {
-    let decoded: Decoded
-    try {
-      decoded = opts.jwt.decode(token) as Decoded
-    } catch {
-      throw authError(MSG.structure)
-    }
-    const { header, payload } = decoded ?? {}
-    if (header === null || typeof header !== 'object' || payload === null ||
-      typeof payload !== 'object' || Array.isArray(payload)) {
-      throw authError(MSG.structure)
-    }
-    if (header.alg === 'HS256') {
-      if (opts.secretKey === undefined) throw authError('<SECRET_KEY> is missing')
-      try {
-        opts.jwt.verify(token)
-      } catch (err) {
-        throw verifyFailure(err, MSG.hsSignature)
-      }
-    } else if (header.alg === 'RS256') {
-      await verifyRs256(token, decoded)
-    } else {
-      throw authError(MSG.structure)
-    }
-    return decoded
-  }
 
   const verified = new LRUCache<string, Decoded & { until: number }>({ max: 1000 })
 

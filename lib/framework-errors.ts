@@ -1,0 +1,51 @@
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { RelayError, invalidArgument } from './errors.js'
+import { scrub } from './secrets.js'
+import { observablesMessage } from './validation-message.js'
+
+const STATUS_TEXT: Record<number, [string, string]> = {
+  400: ['Bad Request', 'The request could not be parsed.'],
+  404: ['Not Found', 'The requested URL was not found on the server.'],
+  405: ['Method Not Allowed', 'The method is not allowed for the requested URL.'],
+  413: ['Payload Too Large', 'The request body is larger than the relay accepts.'],
+  500: ['Internal Server Error', 'The server encountered an internal error and was unable to complete your request.']
+}
+
+export function frameworkError (status: number) {
+  const [message, reason] = STATUS_TEXT[status] ?? [`HTTP ${status}`, 'The request could not be handled.']
+  return { code: status, message, reason }
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const
+
+// SPEC §1 and §6 in one place: relay errors (and an invalid body) in the envelope with HTTP 200;
+// framework problems with their status in the framework shape; a bug as a 500 that carries no
+// internals (its cause logged, scrubbed of the request's secrets); 404 and 405 told apart.
+export function errorHandlers (fastify: FastifyInstance) {
+  fastify.setErrorHandler((err: FastifyError | RelayError, request, reply) => {
+    if (err instanceof RelayError) return reply.code(200).send({ errors: [err.toJSON()] })
+    if ('validation' in err && err.validation !== undefined && err.validationContext === 'body') {
+      return reply.code(200).send({
+        errors: [invalidArgument(observablesMessage(err.validation, request.body)).toJSON()]
+      })
+    }
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500
+      ? err.statusCode
+      : 500
+    if (status === 500) {
+      // A bug's message may carry what the request held: never its password or token.
+      const secrets = [request.credentials?.pass, request.headers.authorization?.split(' ')[1]]
+      request.log.error({ err: { type: err.name, message: scrub(err.message, secrets), stack: scrub(err.stack ?? '', secrets) } }, 'unhandled error')
+    } else request.log.info({ code: err.code, status }, 'client error')
+    return reply.code(status).send(frameworkError(status))
+  })
+
+  fastify.setNotFoundHandler((request, reply) => {
+    const url = (request.url.split('?')[0] ?? '/').replace(/(.)\/+$/, '$1')
+    const allowed = METHODS.filter((method) => fastify.hasRoute({ url, method }))
+    if (allowed.length > 0) {
+      return reply.code(405).header('allow', allowed.join(', ')).send(frameworkError(405))
+    }
+    return reply.code(404).send(frameworkError(404))
+  })
+}
