@@ -1,5 +1,5 @@
 import { errorCodes, type FastifyInstance } from 'fastify'
-import { invalidArgument } from './errors.js'
+import { invalidPayload } from './errors.js'
 
 // An oversized body is still read to its end (and thrown away) up to this many bytes, so the
 // client, which is still sending, receives the 413 instead of a reset; beyond it the relay
@@ -46,7 +46,7 @@ export function jsonBodies (fastify: FastifyInstance, limit: number) {
       try {
         done(null, JSON.parse(text))
       } catch {
-        done(invalidArgument('Invalid JSON payload received. {"_schema": ["The body is not valid JSON."]}'))
+        done(invalidPayload('{"_schema": ["The body is not valid JSON."]}'))
       }
     }, (err: Error) => done(err))
   })

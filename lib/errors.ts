@@ -22,10 +22,14 @@ export const authError = (msg: string) => new RelayError('authorization error', 
 export const invalidArgument = (message: string, type: 'fatal' | 'warning' = 'fatal') =>
   new RelayError('invalid argument', message, type)
 
-// The relay's answer: `data` alone, or the errors beside whatever data was found (SPEC §6).
-export function envelope<T extends object> (data: T, errors: RelayError[]): { data?: T, errors?: RelayErrorBody[] } {
+// SPEC §1's message for a body the relay cannot take: `detail` names each field, marshmallow style.
+export const invalidPayload = (detail: string) => invalidArgument(`Invalid JSON payload received. ${detail}`)
+
+// The relay's answer: `data` alone, or the errors beside whatever data was found (SPEC §6);
+// `always`: data even when empty (refer answers `[]` at least).
+export function envelope<T extends object> (data: T, errors: RelayError[], opts: { always?: boolean } = {}): { data?: T, errors?: RelayErrorBody[] } {
   if (errors.length === 0) return { data }
-  return { ...(Object.keys(data).length > 0 ? { data } : {}), errors: uniqueErrors(errors) }
+  return { ...(opts.always === true || Object.keys(data).length > 0 ? { data } : {}), errors: uniqueErrors(errors) }
 }
 
 // Keeps the first of identical errors, in the order they happened.

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
-import { RelayError, invalidArgument } from './errors.js'
+import { RelayError, invalidPayload } from './errors.js'
 import { scrub } from './secrets.js'
-import { observablesMessage } from './validation-message.js'
+import { observablesDetail } from './validation-message.js'
 
 const STATUS_TEXT: Record<number, [string, string]> = {
   400: ['Bad Request', 'The request could not be parsed.'],
@@ -26,7 +26,7 @@ export function errorHandlers (fastify: FastifyInstance) {
     if (err instanceof RelayError) return reply.code(200).send({ errors: [err.toJSON()] })
     if ('validation' in err && err.validation !== undefined && err.validationContext === 'body') {
       return reply.code(200).send({
-        errors: [invalidArgument(observablesMessage(err.validation, request.body)).toJSON()]
+        errors: [invalidPayload(observablesDetail(err.validation, request.body)).toJSON()]
       })
     }
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500

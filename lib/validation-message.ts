@@ -43,7 +43,8 @@ function dumps (value: unknown): string {
   return JSON.stringify(value)
 }
 
-export function observablesMessage (errors: AjvError[], body: unknown): string {
+// The detail of SPEC §1's invalid-payload message for these validation errors.
+export function observablesDetail (errors: AjvError[], body: unknown): string {
   const messages: Messages = {}
   // An object body (tiles): each field by its name.
   if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
@@ -52,7 +53,7 @@ export function observablesMessage (errors: AjvError[], body: unknown): string {
       if (field === undefined || field === '') add(messages, '_schema', undefined, 'Invalid input type.')
       else add(messages, field, undefined, describe(err, err.keyword === 'required' ? undefined : at(body, [field])))
     }
-    return `Invalid JSON payload received. ${dumps(messages)}`
+    return dumps(messages)
   }
   for (const err of errors) {
     const pointer = err.instancePath.split('/').slice(1)
@@ -71,5 +72,5 @@ export function observablesMessage (errors: AjvError[], body: unknown): string {
   }
   const sorted = Object.fromEntries(Object.entries(messages).sort(([a], [b]) =>
     (Number(a) - Number(b)) || a.localeCompare(b)))
-  return `Invalid JSON payload received. ${dumps(sorted)}`
+  return dumps(sorted)
 }

@@ -66,9 +66,10 @@ export async function build (
   // 2-core machine a parallel test job can stall the loop past its 1 s default and turn an
   // unrelated assertion into a 503 (the overload test sets its own bound).
   await fastify.register(fp(app), { env: { SECRET_KEY, LOG_LEVEL: 'trace', MAX_EVENT_LOOP_DELAY_MS: '0', ...env } })
-  fastify.addHook('onSend', async (request, _reply, payload) => {
+  fastify.addHook('onSend', async (request, reply, payload) => {
     if (!CTIM_ROUTES.has(request.routeOptions.url ?? '') || typeof payload !== 'string') return payload
-    const problems = ctimErrors(JSON.parse(payload).data)
+    // A 5xx here is the serializer (or a bug) refusing an answer: as much a failure as bad CTIM.
+    const problems = reply.statusCode >= 500 ? [`HTTP ${reply.statusCode}: ${payload.slice(0, 200)}`] : ctimErrors(JSON.parse(payload).data)
     if (problems.length > 0) {
       const message = `invalid CTIM in an answer of ${request.routeOptions.url}: ${problems.slice(0, 5).join('; ')}`
       if (t.fail !== undefined) t.fail(message)

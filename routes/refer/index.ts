@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { invalidArgument, type RelayError } from '../../lib/errors.js'
+import { envelope, invalidArgument, type RelayError } from '../../lib/errors.js'
 import { huntingUrl, QUERIES, percentEncode } from '../../lib/qql.js'
 import { credentials, lookups, platformUrl } from '../../lib/relay.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
@@ -58,7 +58,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
         }
       })
     }
-    return errors.length > 0 ? { data, errors: errors.map((e) => e.toJSON()) } : { data }
+    return envelope(data, errors, { always: true })
   })
 }
 

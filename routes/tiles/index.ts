@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { invalidArgument } from '../../lib/errors.js'
+import { invalidPayload } from '../../lib/errors.js'
 import { credentials, platformUrl } from '../../lib/relay.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
 import { ERROR_EXAMPLES, TILE_DATA_EXAMPLES } from '../../schemas/examples.js'
@@ -12,7 +12,7 @@ import {
 // One of the allowed values, or `invalid argument` naming the field and the allowed values.
 function oneOf<T extends string> (field: string, value: string, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(value)) return value as T
-  throw invalidArgument(`Invalid JSON payload received. {${JSON.stringify(field)}: ["Must be one of: ${allowed.join(', ')}."]}`)
+  throw invalidPayload(`{${JSON.stringify(field)}: ["Must be one of: ${allowed.join(', ')}."]}`)
 }
 
 // XDR dashboard tiles (SPEC §11): the descriptors, one descriptor, and a tile's data for a period.
@@ -21,7 +21,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   const unauthorized = { summary: 'No or a bad token', value: { errors: [ERROR_EXAMPLES.authorization] } }
   const unknownTile = {
     summary: 'An unknown tile',
-    value: { errors: [{ type: 'fatal', code: 'invalid argument', message: `Invalid JSON payload received. {"tile_id": ["Must be one of: ${TILE_IDS.join(', ')}."]}` }] }
+    value: { errors: [invalidPayload(`{"tile_id": ["Must be one of: ${TILE_IDS.join(', ')}."]}`).toJSON()] }
   }
 
   fastify.post('/', {

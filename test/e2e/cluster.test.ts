@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { Agent, request } from 'undici'
-import { bearer, build, DEMO, hsToken, normaliseIds, registerSecret, ROOT, SECRET_KEY, spawnNode, startSimulator, withSimulator, type Simulator } from '../helper.js'
+import { bearer, build, ctimErrors, DEMO, hsToken, normaliseIds, registerSecret, ROOT, SECRET_KEY, spawnNode, startSimulator, withSimulator, type Simulator } from '../helper.js'
 import { freePort } from '../../scripts/free-port.js'
 import { PROGRAMS, withPrograms } from '../system.js'
 import { startRedis } from '../redis.js'
@@ -118,6 +118,8 @@ withPrograms(t, [PROGRAMS.redis, PROGRAMS.nginx, PROGRAMS.openssl], 'three repli
   const wrongAnswers = async (answers: Answer[]) => {
     const wrong = []
     for (const a of answers) {
+      const invalid = ctimErrors(a.res.body.data) // the built relays' answers are valid CTIM too
+      if (invalid.length > 0) wrong.push(`${a.who.user} ${JSON.stringify(a.list)}: invalid CTIM ${invalid.slice(0, 3).join('; ')}`)
       if (a.res.status !== 200 || a.res.body.errors !== undefined) wrong.push(`${a.who.user} ${JSON.stringify(a.list)}: ${a.res.status} ${JSON.stringify(a.res.body.errors)}`)
       else if (JSON.stringify(normaliseIds(a.res.body).body) !== JSON.stringify(await expected(a.who, a.list))) wrong.push(`${a.who.user} ${JSON.stringify(a.list)}: differs`)
     }

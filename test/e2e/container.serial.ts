@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { bearer, DEMO, hsToken, registerSecret, ROOT, SECRET_KEY, withSimulator } from '../helper.js'
+import { bearer, ctimErrors, DEMO, hsToken, registerSecret, ROOT, SECRET_KEY, withSimulator } from '../helper.js'
 import { freePort } from '../../scripts/free-port.js'
 import { PROGRAMS, withPrograms } from '../system.js'
 
@@ -85,6 +85,7 @@ withPrograms(t, [PROGRAMS.podman, PROGRAMS.runc, PROGRAMS.mmdebstrap],
     const answer = await (await observe('MSFTHISTORY!')).json() as any
     t.notOk(answer.errors)
     t.equal(answer.data.sightings.count, 2, 'observe over HTTP against the simulator')
+    t.same(ctimErrors(answer.data), [], 'valid CTIM from the image')
     const status = await podman('exec', name, 'cat', '/proc/1/status')
     const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1]
     t.ok(uid !== undefined && uid !== '0', `the relay process runs as uid ${uid}`)
