@@ -21,7 +21,9 @@ function readBody (payload: NodeJS.ReadableStream, declared: number, limit: numb
       payload.removeListener('data', onData)
       payload.removeListener('end', finish)
       payload.removeListener('error', finish)
-      if (err !== undefined) reject(err)
+      // A client that went away mid-body (its socket cut, e.g. by REQUEST_TIMEOUT_MS) is a client
+      // problem, answered (if anyone still listens) and logged as one, never as a bug.
+      if (err !== undefined) reject(Object.assign(new Error('The request body was cut short.'), { statusCode: 400, code: 'RELAY_BODY_ABORTED' }))
       else if (size > limit) reject(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE())
       else resolve(Buffer.concat(chunks).toString('utf8'))
     }

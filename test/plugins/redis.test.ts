@@ -136,7 +136,9 @@ withPrograms(t, [PROGRAMS.redis], 'replicas share the throttling wait after a 42
   // has a free slot but calls Qualys only once the wait is over.
   sim.inject({ status: 429, headers: { 'x-ratelimit-towait-sec': '0.5' } })
   const first = post(a, [{ type: 'file_name', value: 'bublik.exe' }])
-  await new Promise((resolve) => setTimeout(resolve, 150))
+  // B asks once A has read the 429 (not after a fixed sleep: a loaded machine may be slower).
+  for (let i = 0; !sim.calls.some((c) => c.status === 429) && i < 400; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+  await new Promise((resolve) => setTimeout(resolve, 200)) // well within the 500 ms wait
   const second = await post(b, [{ type: 'md5', value: '7353f60b1739074eb17c5f4dddefe239' }])
   t.same([(await first).errors, second.errors], [undefined, undefined], 'both answered once the wait was over')
   const refused = sim.calls.find((c) => c.status === 429)
