@@ -18,7 +18,7 @@ import { editSite, nginxSite } from '../nginx.js'
 const EVE = { user: 'eve', pass: 'eve-password-123' }
 const ZED = { user: 'zed', pass: 'zed-password-456' }
 const ACCOUNTS = { [DEMO.user]: DEMO.pass, [EVE.user]: EVE.pass, [ZED.user]: ZED.pass }
-const LEASE_MS = 2000 // renewed every 400 ms (a fifth): a dead replica's lock frees 1.6–2 s after its death
+const LEASE_MS = 3000 // renewed every 600 ms (a fifth): a dead replica's lock frees 2.4–3 s after its death
 const CONCURRENCY = 2
 const RUNS = 10
 
