@@ -1,6 +1,7 @@
 import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { overloaded } from '../../lib/errors.js'
 
 // When the event loop lags beyond MAX_EVENT_LOOP_DELAY_MS, new requests get a fast 503 in the
 // relay's envelope instead of queueing behind the backlog (0 turns this off).
@@ -13,7 +14,7 @@ export default fp(async function underPressurePlugin (fastify: FastifyInstance) 
     retryAfter: 5,
     pressureHandler: (_request, reply) => {
       reply.code(503).header('retry-after', '5').send({
-        errors: [{ type: 'fatal', code: 'service unavailable', message: 'The relay is overloaded. Please try again later.' }]
+        errors: [overloaded().toJSON()]
       })
     }
   })

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { RelayError } from '../../../lib/errors.js'
-import { qualysError } from './errors.js'
+import { qualysError, RelayError } from '../../../lib/errors.js'
 
 // One relay request's budget for Qualys (QUALYS_DEADLINE_MS, retries and waits included), and its
 // stop: once authentication failed, no further call or login is made for the request.

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici'
-import { qualysError } from './errors.js'
+import { qualysError } from '../../../lib/errors.js'
 
 export interface Answer { status: number, headers: Record<string, string | string[] | undefined>, text: string }
 

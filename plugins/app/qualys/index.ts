@@ -7,7 +7,7 @@ import type { Budget } from '../../../schemas/qualys.js'
 import type { State } from '../state/index.js'
 import { memoryState } from '../state/memory.js'
 import { createAccount, type Account, type SessionLog } from './account.js'
-import { qualysError } from './errors.js'
+import { qualysError } from '../../../lib/errors.js'
 import { DEFAULT_QUALYS_HOSTS } from './hosts.js'
 import { Session } from './session.js'
 

@@ -1,7 +1,7 @@
 import { MARK } from '../state/keys.js'
 import type { Account, SessionLog } from './account.js'
 import type { Deadline } from './deadline.js'
-import { qualysError, qualysMessage, statusError } from './errors.js'
+import { qualysError, qualysMessage, statusError } from '../../../lib/errors.js'
 import { BatchRejected, RETRIED, retryDelay, toldWait, type Answer } from './http.js'
 import { send } from './transport.js'
 

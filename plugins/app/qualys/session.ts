@@ -1,11 +1,12 @@
-import { RelayError } from '../../../lib/errors.js'
+import { qualysError, RelayError } from '../../../lib/errors.js'
 import { SORT } from '../../../lib/qql.js'
 import type { QualysEvent } from '../../../schemas/qualys.js'
 import { MARK, TTL } from '../state/keys.js'
 import type { Account, SessionLog } from './account.js'
 import { Deadline } from './deadline.js'
-import { qualysError, scrub } from './errors.js'
+import { scrub } from '../../../lib/secrets.js'
 import { cachedEvents } from './lookup-cache.js'
+import { limited } from './limits.js'
 import { call, type Caller } from './retry.js'
 import { json, parseEvents } from './transport.js'
 
@@ -52,7 +53,7 @@ export class Session {
     const { deadline } = this.caller
     deadline.check()
     const token = await deadline.token(this.account.tokens.fresh)
-    await this.limited(() => call(this.caller, '/ioc/events', `pageSize=1&state=true&sort=${SORTED}`, parseEvents, { token, strict: true }))
+    await limited(this.caller, () => call(this.caller, '/ioc/events', `pageSize=1&state=true&sort=${SORTED}`, parseEvents, { token, strict: true }))
   }
 
   // The longest filter (encoded) a batched events call may carry: the request target stays under
@@ -83,12 +84,12 @@ export class Session {
 
   events ({ filter, pageSize, pageNumber = 0, state, batch = false }: EventsQuery): Promise<QualysEvent[]> {
     const query = `pageSize=${pageSize}${pageNumber > 0 ? `&pageNumber=${pageNumber}` : ''}&filter=${encodeURIComponent(filter)}${state === 'active' ? '&state=true' : ''}&sort=${SORTED}`
-    return cachedEvents(this.caller, query, () => this.limited(() => call(this.caller, '/ioc/events', query, parseEvents, { batch })))
+    return cachedEvents(this.caller, query, { batch })
   }
 
   // Dashboard tiles (SPEC §11) read Qualys' historical time series (state=false).
   count (filter: string): Promise<number> {
-    return this.limited(() => call(this.caller, '/ioc/events/count', `filter=${encodeURIComponent(filter)}&state=false`, (res) => {
+    return limited(this.caller, () => call(this.caller, '/ioc/events/count', `filter=${encodeURIComponent(filter)}&state=false`, (res) => {
       const count = (json(res) as { count?: unknown } | null)?.count
       if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) throw qualysError.invalidBody(res.text)
       return count
@@ -96,7 +97,7 @@ export class Session {
   }
 
   timeBuckets (fromSec: number, toSec: number, buckets: number): Promise<Record<string, number>> {
-    return this.limited(() => call(this.caller, '/ioc/events/count/time-buckets', `fromDate=${fromSec}&toDate=${toSec}&bucketCount=${buckets}`, (res) => {
+    return limited(this.caller, () => call(this.caller, '/ioc/events/count/time-buckets', `fromDate=${fromSec}&toDate=${toSec}&bucketCount=${buckets}`, (res) => {
       const body = json(res)
       if (body === null || typeof body !== 'object' || Array.isArray(body) || Object.values(body).some((n) => typeof n !== 'number')) {
         throw qualysError.invalidBody(res.text)
@@ -106,7 +107,7 @@ export class Session {
   }
 
   historical (filter: string, pageSize: number): Promise<QualysEvent[]> {
-    return this.limited(() => call(this.caller, '/ioc/events', `pageSize=${pageSize}&filter=${encodeURIComponent(filter)}&state=false&sort=${SORTED}`, parseEvents))
+    return limited(this.caller, () => call(this.caller, '/ioc/events', `pageSize=${pageSize}&filter=${encodeURIComponent(filter)}&state=false&sort=${SORTED}`, parseEvents))
   }
 
   // Calls that only make sense together (one tile): the first failure stops those not yet made,
@@ -126,15 +127,5 @@ export class Session {
     const value = await compute()
     if (ttlMs > 0) await tiles.set(this.account.key, key, value, ttlMs)
     return value
-  }
-
-  // A call within the cap on calls in flight (the lowest of QUALYS_CONCURRENCY and what any
-  // replica learnt from Qualys); waiting for a slot counts against this request's deadline.
-  private async limited<T> (fn: () => Promise<T>): Promise<T> {
-    const { state, key, concurrency } = this.account
-    const { deadline } = this.caller
-    const learnt = await deadline.race(state.marks.get(key, MARK.concurrency))
-    const cap = learnt !== undefined && learnt >= 1 ? Math.min(concurrency, learnt) : concurrency
-    return deadline.race(state.slot(key, cap, deadline.signal, fn))
   }
 }

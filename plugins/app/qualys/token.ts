@@ -2,7 +2,8 @@ import { request, type Dispatcher } from 'undici'
 import { USER_AGENT } from '../../../lib/version.js'
 import type { QualysToken } from '../../../schemas/qualys.js'
 import type { State } from '../state/index.js'
-import { networkError, qualysError, scrub, statusError } from './errors.js'
+import { networkError, qualysError, statusError } from '../../../lib/errors.js'
+import { scrub } from '../../../lib/secrets.js'
 import { readText } from './http.js'
 
 const TOKEN_LIFETIME_MS = 4 * 3600_000

@@ -1,11 +1,11 @@
 import { request } from 'undici'
-import { RelayError } from '../../../lib/errors.js'
+import { networkError, qualysError, RelayError } from '../../../lib/errors.js'
 import { USER_AGENT } from '../../../lib/version.js'
 import type { Budget, QualysEvent } from '../../../schemas/qualys.js'
 import { MARK, TTL } from '../state/keys.js'
 import type { Account, SessionLog } from './account.js'
 import type { Deadline } from './deadline.js'
-import { networkError, qualysError, scrub } from './errors.js'
+import { scrub } from '../../../lib/secrets.js'
 import { header, readText, type Answer } from './http.js'
 
 // X-RateLimit-Limit / -Remaining / -Window-Sec, when Qualys sends the first two as numbers.
