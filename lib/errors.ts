@@ -30,9 +30,10 @@ export const invalidPayload = (detail: string) => invalidArgument(`Invalid JSON 
 
 // The relay's answer: `data` alone, or the errors beside whatever data was found (SPEC §6);
 // `always`: data even when empty (refer answers `[]` at least).
-export function envelope<T extends object> (data: T, errors: RelayError[], opts: { always?: boolean } = {}): { data?: T, errors?: RelayErrorBody[] } {
+export function envelope<T> (data: T, errors: RelayError[], opts: { always?: boolean } = {}): { data?: T, errors?: RelayErrorBody[] } {
   if (errors.length === 0) return { data }
-  return { ...(opts.always === true || Object.keys(data).length > 0 ? { data } : {}), errors: uniqueErrors(errors) }
+  const found = typeof data === 'object' && data !== null ? Object.keys(data).length > 0 : data !== undefined
+  return { ...(opts.always === true || found ? { data } : {}), errors: uniqueErrors(errors) }
 }
 
 // Keeps the first of identical errors, in the order they happened.

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
-import { RelayError, invalidPayload } from './errors.js'
+import { envelope, RelayError, invalidPayload } from './errors.js'
 import { scrub } from './secrets.js'
 import { observablesDetail } from './validation-message.js'
 
@@ -23,11 +23,9 @@ const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const
 // internals (its cause logged, scrubbed of the request's secrets); 404 and 405 told apart.
 export function errorHandlers (fastify: FastifyInstance) {
   fastify.setErrorHandler((err: FastifyError | RelayError, request, reply) => {
-    if (err instanceof RelayError) return reply.code(200).send({ errors: [err.toJSON()] })
+    if (err instanceof RelayError) return reply.code(200).send(envelope({}, [err]))
     if ('validation' in err && err.validation !== undefined && err.validationContext === 'body') {
-      return reply.code(200).send({
-        errors: [invalidPayload(observablesDetail(err.validation, request.body)).toJSON()]
-      })
+      return reply.code(200).send(envelope({}, [invalidPayload(observablesDetail(err.validation, request.body))]))
     }
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500
       ? err.statusCode

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { envelope } from '../../lib/errors.js'
 import { credentials } from '../../lib/relay.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
 import { ERROR_EXAMPLES } from '../../schemas/examples.js'
@@ -23,7 +24,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     await fastify.qualys.session(credentials(request), request.log).health()
-    return { data: { status: 'ok' as const } }
+    return envelope({ status: 'ok' as const }, [])
   })
 }
 

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { envelope } from '../../lib/errors.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
 import { ObservablesSchema } from '../../schemas/observables.js'
 
@@ -19,7 +20,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       body: ObservablesSchema,
       response: { 200: Envelope(Type.Array(Type.Object({})), 'Always empty', { none: { summary: 'No response actions', value: { data: [] } } }), ...frameworkErrors }
     }
-  }, async () => ({ data: [] }))
+  }, async () => envelope([], []))
 
   fastify.post('/trigger', {
     // XDR may send no body at all: that is an empty trigger, still a failure.
@@ -34,7 +35,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
         ...frameworkErrors
       }
     }
-  }, async () => ({ data: { status: 'failure' as const } }))
+  }, async () => envelope({ status: 'failure' as const }, []))
 }
 
 export default plugin

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { invalidPayload } from '../../lib/errors.js'
+import { envelope, invalidPayload } from '../../lib/errors.js'
 import { credentials, platformUrl } from '../../lib/relay.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
 import { ERROR_EXAMPLES, TILE_DATA_EXAMPLES } from '../../schemas/examples.js'
@@ -26,11 +26,11 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/', {
     schema: { ...common, summary: 'The dashboard tiles this relay offers', response: { 200: Envelope(Type.Array(Type.Ref(TileSchema)), 'Tile descriptors', { tiles: { summary: 'The four tiles', value: { data: fastify.tiles.list() } }, unauthorized }), ...frameworkErrors } }
-  }, async () => ({ data: fastify.tiles.list() }))
+  }, async () => envelope(fastify.tiles.list(), []))
 
   fastify.post('/tile', {
     schema: { ...common, summary: 'One tile’s descriptor', body: TileBodySchema, response: { 200: Envelope(Type.Ref(TileSchema), 'The descriptor', { tile: { summary: 'One descriptor', value: { data: fastify.tiles.descriptor('qualys-ioc-event-summary') } }, unknownTile, unauthorized }), ...frameworkErrors } }
-  }, async (request) => ({ data: fastify.tiles.descriptor(oneOf<TileId>('tile_id', request.body.tile_id, TILE_IDS)) }))
+  }, async (request) => envelope(fastify.tiles.descriptor(oneOf<TileId>('tile_id', request.body.tile_id, TILE_IDS)), []))
 
   fastify.post('/tile-data', {
     schema: {
@@ -52,7 +52,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     const period = oneOf('period', request.body.period ?? tile.default_period, tile.periods) as Period
     const creds = credentials(request)
     const session = fastify.qualys.session(creds, request.log)
-    return { data: await fastify.tiles.data(session, tile.id as TileId, period, platformUrl(creds, fastify.config)) }
+    return envelope(await fastify.tiles.data(session, tile.id as TileId, period, platformUrl(creds, fastify.config)), [])
   })
 }
 

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { RelayError } from '../../lib/errors.js'
+import { envelope, RelayError } from '../../lib/errors.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
 
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -21,7 +21,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => {
     const value = request.headers['health-check']
     if (value === undefined) throw new RelayError('health check failed', 'Invalid Health Check')
-    return { data: value }
+    return envelope(value, [])
   })
 }
 
