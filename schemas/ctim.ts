@@ -1,13 +1,11 @@
-import { Type, type Static, type TLiteral } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
+import { StringEnum } from './string-enum.js'
 import { INDICATOR_EXAMPLE, JUDGEMENT_EXAMPLE, RELATIONSHIP_EXAMPLE, SIGHTING_EXAMPLE, VERDICT_EXAMPLE } from './examples.js'
 
 // TypeBox schemas of the four CTIM entities the relay emits (facts: shared/ctim.md, CTIM 1.0.x).
 // They are the /observe response schema and the yardstick every test checks documents against.
 
 export const SCHEMA_VERSION = '1.0.17' as const
-
-const literals = <T extends string | number>(values: readonly T[]) =>
-  values.map((v) => Type.Literal(v)) as Array<TLiteral<T>>
 
 export const CONFIDENCES = ['Info', 'Low', 'Medium', 'High', 'None', 'Unknown'] as const
 export const SEVERITIES = CONFIDENCES
@@ -26,12 +24,12 @@ const NonBlank = (opts: { maxLength?: number } = {}) => Type.String({ minLength:
 
 const Id = Type.String({ maxLength: 2048, pattern: '^transient:.+' })
 const Time = Type.String({ format: 'date-time' })
-const Confidence = Type.Union(literals(CONFIDENCES))
-const SeveritySchema = Type.Union(literals(SEVERITIES))
+const Confidence = StringEnum(CONFIDENCES)
+const SeveritySchema = StringEnum(SEVERITIES)
 const Strings = Type.Array(NonBlank())
 
 export const CtimObservableSchema = Type.Object({
-  type: Type.Union(literals(OBSERVABLE_TYPES)),
+  type: StringEnum(OBSERVABLE_TYPES),
   value: NonBlank()
 }, { additionalProperties: false })
 
@@ -83,7 +81,7 @@ export const SightingSchema = Type.Object({
   data: Type.Object({
     columns: Type.Array(Type.Object({
       name: NonBlank(),
-      type: Type.Union(literals(['observable', 'string', 'markdown', 'integer', 'number', 'url']))
+      type: StringEnum(['observable', 'string', 'markdown', 'integer', 'number', 'url'])
     }, { additionalProperties: false })),
     rows: Type.Array(Type.Array(NonBlank())),
     row_count: Type.Integer({ minimum: 0 })

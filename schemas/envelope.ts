@@ -1,8 +1,9 @@
 import { Type, type TSchema, type Static } from '@sinclair/typebox'
+import { StringEnum } from './string-enum.js'
 import { FRAMEWORK_ERROR_EXAMPLES } from './examples.js'
 
 export const RelayErrorSchema = Type.Object({
-  type: Type.Union([Type.Literal('fatal'), Type.Literal('warning')]),
+  type: StringEnum(['fatal', 'warning'] as const),
   code: Type.String(),
   message: Type.String()
 }, { $id: 'RelayError', examples: [{ type: 'fatal', code: 'authorization error', message: 'Authorization failed: Authorization header is missing' }] })

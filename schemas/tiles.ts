@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { StringEnum } from './string-enum.js'
 
 // XDR dashboard tiles (SPEC §11; shapes as other relays use them: shared/xdr-tiles-verdicts.md).
 
@@ -12,7 +13,7 @@ const Span = Type.Object({ start_time: Time, end_time: Time })
 
 export const TileSchema = Type.Object({
   id: Type.String(),
-  type: Type.Union([Type.Literal('metric_group'), Type.Literal('donut_graph'), Type.Literal('vertical_bar_chart'), Type.Literal('markdown')]),
+  type: StringEnum(['metric_group', 'donut_graph', 'vertical_bar_chart', 'markdown'] as const),
   title: Type.String(),
   description: Type.String(),
   short_description: Type.String(),
