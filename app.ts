@@ -5,7 +5,8 @@ import type { Server } from 'node:http'
 import { LogController, type FastifyHttpOptions, type FastifyInstance } from 'fastify'
 import { jsonBodies } from './lib/body.js'
 import { errorHandlers } from './lib/framework-errors.js'
-import { lazyCompilers, warmUp } from './lib/lazy-compilers.js'
+import { warmUp } from './lib/lazy-compilers.js'
+import { loadPrecompiled, schemaCompilers } from './lib/schema-compilers.js'
 
 export interface AppOptions {
   // Environment to read the configuration from (tests pass their own); process.env otherwise.
@@ -34,8 +35,8 @@ export const options: FastifyHttpOptions<Server> = {
   // Node checks the header and request timeouts on this interval (default 30 s: cuts came late).
   http: { connectionsCheckingInterval: 1000 },
   ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
-  // Fastify's own compilers, each schema compiled on first use or in the background (lib/lazy-compilers.ts).
-  schemaController: { compilersFactory: lazyCompilers as never },
+  // Schemas compiled by `npm run build`; from the sources, on first use (lib/schema-compilers.ts).
+  schemaController: { compilersFactory: schemaCompilers(loadPrecompiled(path.join(import.meta.dirname, 'compiled-schemas'))) as never },
   routerOptions: { ignoreTrailingSlash: true },
   logController: new LogController({ disableRequestLogging: true }),
   return503OnClosing: true
@@ -65,7 +66,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
 
   errorHandlers(fastify)
 
-  // Schemas compile on first use; once the server listens, the rest compile in the background.
+  // Schemas the build did not compile: on first use, or in the background once the server listens.
   fastify.addHook('onListen', async () => { setImmediate(warmUp) })
 
   // Graceful shutdown: connections that carried in-flight requests are closed after their answer,

@@ -1,11 +1,17 @@
-import AjvCompiler from '@fastify/ajv-compiler'
-import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
+import { createRequire } from 'node:module'
 
-// Fastify compiles every route's validators and serializers while it starts (ajv and
-// fast-json-stringify were ~300 ms of the relay's start-up, plus the garbage they left). These
-// factories are Fastify's own compilers, compiling each schema on its first use instead, or in the
-// background once the server listens (warmUp), whichever comes first: a replica answers sooner,
-// and the first real request does not pay for the compilation. What each route compiles is unchanged.
+// Fastify's own compilers (ajv, fast-json-stringify) for schemas that `npm run build` did not
+// compile ahead (lib/schema-compilers.ts): running from the sources, or a schema the build did not
+// see. Each compiles on its first use, or in the background once the server listens (warmUp),
+// whichever comes first. The compilers themselves are loaded on the first such schema only: a
+// built relay whose schemas all came from the build never loads ajv or fast-json-stringify's compiler.
+
+const require = createRequire(import.meta.url)
+
+export type Build<F> = (routeSchema: never) => F
+export type Validate = ((data: unknown) => unknown) & { errors?: unknown }
+export type Serialize = (data: unknown) => string
+type Selector<F> = (externalSchemas: unknown, options: unknown) => Build<F>
 
 // Compilations not done yet: warmUp runs them one per event-loop turn.
 const pending = new Set<() => void>()
@@ -17,21 +23,19 @@ export function warmUp (): void {
   setImmediate(warmUp)
 }
 
-type Build<F> = (routeSchema: never) => F
-type Validate = ((data: unknown) => unknown) & { errors?: unknown }
+// One selector each, as Fastify keeps them (Ajv instances are pooled by options, not per context).
+let validators: Selector<Validate> | undefined
+let serializers: Selector<Serialize> | undefined
+const validatorSelector = () => (validators ??= (require('@fastify/ajv-compiler') as () => Selector<Validate>)())
+const serializerSelector = () => (serializers ??= (require('@fastify/fast-json-stringify-compiler') as { SerializerSelector: () => Selector<Serialize> }).SerializerSelector())
 
-// One selector each, as Fastify keeps them: Ajv instances are pooled by options, not per context.
-const validators = (AjvCompiler as unknown as () => (e: unknown, o: unknown) => Build<Validate>)()
-const serializers = (SerializerSelector as unknown as () => (e: unknown, o: unknown) => Build<(data: unknown) => string>)()
-
-// The Ajv instance itself is made on the first validation too.
-function lazyValidators (externalSchemas: unknown, options: unknown) {
+export function lazyValidator (externalSchemas: unknown, options: unknown) {
   let build: Build<Validate> | undefined
   return (routeSchema: never): Validate => {
     let compiled: Validate | undefined
     const compile = () => {
       pending.delete(compile)
-      compiled ??= (build ??= validators(externalSchemas, options))(routeSchema)
+      compiled ??= (build ??= validatorSelector()(externalSchemas, options))(routeSchema)
       return compiled
     }
     pending.add(compile)
@@ -44,18 +48,16 @@ function lazyValidators (externalSchemas: unknown, options: unknown) {
   }
 }
 
-function lazySerializers (externalSchemas: unknown, options: unknown) {
-  let build: Build<(data: unknown) => string> | undefined
-  return (routeSchema: never) => {
-    let compiled: ((data: unknown) => string) | undefined
+export function lazySerializer (externalSchemas: unknown, options: unknown) {
+  let build: Build<Serialize> | undefined
+  return (routeSchema: never): Serialize => {
+    let compiled: Serialize | undefined
     const compile = () => {
       pending.delete(compile)
-      compiled ??= (build ??= serializers(externalSchemas, options))(routeSchema)
+      compiled ??= (build ??= serializerSelector()(externalSchemas, options))(routeSchema)
       return compiled
     }
     pending.add(compile)
     return (data: unknown) => (compiled ?? compile())(data)
   }
 }
-
-export const lazyCompilers = { buildValidator: lazyValidators, buildSerializer: lazySerializers }

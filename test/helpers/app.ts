@@ -20,7 +20,8 @@ const CTIM_ROUTES = new Set(['/observe/observables', '/deliberate/observables'])
 export async function build (
   t: Tap,
   env: Record<string, string | undefined> = {},
-  extra?: (fastify: FastifyInstance) => void
+  extra?: (fastify: FastifyInstance) => void,
+  serverOptions: Partial<typeof options> = {}
 ): Promise<TestApp> {
   const logs: string[] = []
   const stream = new Writable({
@@ -30,7 +31,7 @@ export async function build (
       cb()
     }
   })
-  const fastify = Fastify({ ...options, logger: { level: 'trace', stream, redact: loggerRedaction } })
+  const fastify = Fastify({ ...options, ...serverOptions, logger: { level: 'trace', stream, redact: loggerRedaction } })
   // The overload guard (503 when the event loop lags) is off unless a test sets it: on a loaded
   // 2-core machine a parallel test job can stall the loop past its 1 s default and turn an
   // unrelated assertion into a 503 (the overload test sets its own bound).

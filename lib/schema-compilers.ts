@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { lazySerializer, lazyValidator, type Build, type Serialize, type Validate } from './lazy-compilers.js'
+
+// Every route's validators and serializers, compiled once by `npm run build`
+// (scripts/compile-schemas.ts, Fastify's standalone mode of ajv and fast-json-stringify) into one
+// directory beside app.js (compiled-schemas/: an index, and one CommonJS module per distinct code). A route takes its code from there when the build saw exactly its
+// schema (same route, same schema, same shared schemas and compiler options, by hash); anything
+// else compiles at run time (lib/lazy-compilers.ts). Nothing is compiled, hashed or evaluated
+// while the relay starts: each route's code is looked up and loaded on its first request.
+
+const require = createRequire(import.meta.url)
+
+export type Kind = 'validator' | 'serializer'
+// What Fastify passes for each schema it needs compiled.
+export interface RouteSchema {
+  schema: unknown
+  method: string
+  url: string
+  httpPart?: string
+  httpStatus?: string
+  contentType?: string
+}
+type ModuleCode = (module: { exports: unknown }, exports: unknown, require: NodeJS.Require) => void
+// What the build wrote: each (kind, route, schema) key → the number of its module (identical
+// code is written once), and the module's code, read when first needed.
+export interface Precompiled {
+  keys: Record<string, number>
+  code: (index: number) => ModuleCode
+}
+
+const hash = (text: string) => createHash('sha256').update(text).digest('base64url')
+
+// What a compiler's output depends on besides the route's own schema.
+export function contextKey (kind: Kind, externalSchemas: unknown, options: unknown): string {
+  return hash(JSON.stringify([kind, externalSchemas ?? {}, options ?? {}]))
+}
+
+export function schemaKey (context: string, route: RouteSchema): string {
+  const part = route.httpPart ?? route.httpStatus ?? ''
+  return hash(JSON.stringify([context, route.method, route.url, part, route.contentType ?? '', route.schema]))
+}
+
+export function loadPrecompiled (directory: string): Precompiled | undefined {
+  const dir = path.resolve(directory)
+  const index = path.join(dir, 'index.cjs')
+  if (!existsSync(index)) return undefined
+  return { keys: require(index), code: (n) => require(path.join(dir, `${n}.cjs`)) }
+}
+
+// The generated code requires what ajv's and fast-json-stringify's standalone output needs (ajv's
+// runtime, ajv-formats, fast-json-stringify's serializer), resolved from the compilers' own place.
+let requires: Record<Kind, NodeJS.Require> | undefined
+function requireFor (kind: Kind): NodeJS.Require {
+  requires ??= {
+    validator: createRequire(require.resolve('@fastify/ajv-compiler')),
+    serializer: createRequire(createRequire(require.resolve('@fastify/fast-json-stringify-compiler')).resolve('fast-json-stringify'))
+  }
+  return requires[kind]
+}
+
+export interface CompileStats { precompiled: number, atRunTime: number }
+
+export function schemaCompilers (precompiled: Precompiled | undefined) {
+  const stats: CompileStats = { precompiled: 0, atRunTime: 0 }
+  // Lookups not done yet: each is done on its route's first use (resolveAll does them all at once).
+  const unresolved = new Set<() => unknown>()
+  const modules = new Map<number, unknown>()
+  const instantiate = (kind: Kind, index: number) => {
+    if (!modules.has(index)) {
+      const module = { exports: {} as unknown }
+      ;(precompiled as Precompiled).code(index)(module, module.exports, requireFor(kind))
+      modules.set(index, module.exports)
+    }
+    return modules.get(index)
+  }
+  function factory<F> (kind: Kind, lazy: (externalSchemas: unknown, options: unknown) => Build<F>, deferred: (resolve: () => F) => F) {
+    return (externalSchemas: unknown, options: unknown): Build<F> => {
+      if (precompiled === undefined) return lazy(externalSchemas, options)
+      let context: string | undefined
+      let runTime: Build<F> | undefined
+      return (routeSchema: never) => {
+        let done: F | undefined
+        const resolve = (): F => {
+          if (done !== undefined) return done
+          unresolved.delete(resolve)
+          context ??= contextKey(kind, externalSchemas, options)
+          const index = precompiled.keys[schemaKey(context, routeSchema as RouteSchema)]
+          if (index !== undefined) stats.precompiled++
+          else stats.atRunTime++
+          done = index !== undefined ? instantiate(kind, index) as F : (runTime ??= lazy(externalSchemas, options))(routeSchema)
+          return done
+        }
+        unresolved.add(resolve)
+        return deferred(resolve)
+      }
+    }
+  }
+  return {
+    stats,
+    resolveAll: () => { for (const resolve of unresolved) resolve() },
+    buildValidator: factory<Validate>('validator', lazyValidator, (resolve) => {
+      const validate: Validate = (data) => {
+        const code = resolve()
+        const valid = code(data)
+        validate.errors = code.errors
+        return valid
+      }
+      return validate
+    }),
+    buildSerializer: factory<Serialize>('serializer', lazySerializer, (resolve) => (data: unknown) => resolve()(data))
+  }
+}
