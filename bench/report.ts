@@ -1,4 +1,5 @@
 // The benchmark's markdown table and SVG chart (latency against the number of observables).
+import type { ContainerRow } from './container.js'
 
 export interface LatencyRow {
   series: string
@@ -49,6 +50,7 @@ export function markdown (r: {
   grouping: Record<string, { medianMs: number, p99Ms: number, qualysCalls: number }>,
   tenants: Record<string, { medianMs: number, p99Ms: number, qualysCalls: number, refused: number }>,
   startup: { runs: number, rows: Record<string, { readyMs: number, rssMb: number }>, readyRatio: number, rssRatio: number },
+  container: ContainerRow,
   relayCpu: { requests: number, answerBytes: number, medianWallMs: number, cpuMsPerRequest: number },
   loginsPer1000: number,
   refer: { rps: number, p99: number },
@@ -89,6 +91,10 @@ ${Object.entries(r.tenants).map(([name, g]) => `| ${name} | ${g.qualysCalls.toFi
 ${Object.entries(r.startup.rows).map(([name, x]) => `| ${name} | ${x.readyMs.toFixed(0)} | ${x.rssMb.toFixed(1)} |`).join('\n')}
 
 The relay ÷ the design floor: **${r.startup.readyRatio.toFixed(2)}×** ready time, **${r.startup.rssRatio.toFixed(2)}×** RSS.
+
+${'skipped' in r.container
+    ? `Container image: not measured (${r.container.skipped}).`
+    : `Container image (podman, host network; medians of ${r.container.runs} starts): \`podman run\` → HEALTHCHECK passing **${r.container.healthyMs.toFixed(0)} ms**, → first answer of /watchdog ${r.container.answerMs.toFixed(0)} ms; the image adds ${r.container.addedMb.toFixed(1)} MB to its base.`}
 
 ## The relay's own CPU per answer
 

