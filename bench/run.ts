@@ -153,7 +153,7 @@ try {
   }
 
   // a5. start-up: ready time and idle RSS of the built relay next to the design floor and bare Fastify.
-  const start = await startup(smoke ? 1 : 5, smoke)
+  const start = await startup(smoke ? 1 : 9, smoke)
   // a6. the container image: podman run → healthy (builds the image: a few minutes; not in smoke runs).
   const container = smoke ? { skipped: 'smoke run' } : await containerStart(3)
 

@@ -52,14 +52,12 @@ export function loadPrecompiled (directory: string): Precompiled | undefined {
 
 // The generated code requires what ajv's and fast-json-stringify's standalone output needs (ajv's
 // runtime, ajv-formats, fast-json-stringify's serializer), resolved from the compilers' own place.
-let requires: Record<Kind, NodeJS.Require> | undefined
-function requireFor (kind: Kind): NodeJS.Require {
-  requires ??= {
-    validator: createRequire(require.resolve('@fastify/ajv-compiler')),
-    serializer: createRequire(createRequire(require.resolve('@fastify/fast-json-stringify-compiler')).resolve('fast-json-stringify'))
-  }
-  return requires[kind]
+const requires: Partial<Record<Kind, NodeJS.Require>> = {}
+const ANCHORS: Record<Kind, () => string> = {
+  validator: () => require.resolve('@fastify/ajv-compiler'),
+  serializer: () => createRequire(require.resolve('@fastify/fast-json-stringify-compiler')).resolve('fast-json-stringify')
 }
+const requireFor = (kind: Kind): NodeJS.Require => (requires[kind] ??= createRequire(ANCHORS[kind]()))
 
 export interface CompileStats { precompiled: number, atRunTime: number }
 
