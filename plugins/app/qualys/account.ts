@@ -37,8 +37,12 @@ export interface Account extends Omit<AccountOptions, 'onBudget' | 'onBatchBytes
   learnt: (batchBytes: number) => void
 }
 
+// The credential's identity: the hash of API URL, user and password (no password kept as a key).
+export const accountKey = (apiUrl: string, target: { user: string, pass: string }): string =>
+  createHash('sha256').update(`${apiUrl}\u0000${target.user}\u0000${target.pass}`).digest('hex')
+
 export function createAccount (apiUrl: string, target: { user: string, pass: string }, opts: AccountOptions): Account {
-  const key = createHash('sha256').update(`${apiUrl}\u0000${target.user}\u0000${target.pass}`).digest('hex')
+  const key = accountKey(apiUrl, target)
   // Qualys' budget is per API URL and user (not per password): the metrics label.
   const label = createHash('sha256').update(`${apiUrl}\u0000${target.user}`).digest('hex').slice(0, 10)
   let low = false

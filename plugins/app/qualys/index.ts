@@ -6,7 +6,7 @@ import { isAllowedUrl, parseAllowList } from '../../../lib/hosts.js'
 import type { Budget } from '../../../schemas/qualys.js'
 import type { State } from '../state/index.js'
 import { memoryState } from '../state/memory.js'
-import { createAccount, type Account, type SessionLog } from './account.js'
+import { accountKey, createAccount, type Account, type SessionLog } from './account.js'
 import { qualysError } from '../../../lib/errors.js'
 import { DEFAULT_QUALYS_HOSTS } from './hosts.js'
 import { Session } from './session.js'
@@ -71,7 +71,7 @@ export function createQualys (opts: QualysOptions) {
     // A session for one relay request; throws a RelayError when no allowed API URL exists.
     session (target: Target, log?: SessionLog): Session {
       const apiUrl = resolveApiUrl(target.apiUrl)
-      const key = `${apiUrl}\u0000${target.user}\u0000${target.pass}`
+      const key = accountKey(apiUrl, target)
       let account = accounts.get(key)
       if (account === undefined) accounts.set(key, account = createAccount(apiUrl, target, accountOptions))
       return new Session(account, log)
