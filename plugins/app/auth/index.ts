@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { LRUCache } from 'lru-cache'
+import { boundedCache } from '../../../lib/bounded-cache.js'
 import { authError } from '../../../lib/errors.js'
 import { parseAllowList } from '../../../lib/hosts.js'
 import { createJwksClient } from './jwks.js'
@@ -33,7 +33,7 @@ export function createAuthenticator (opts: AuthOptions) {
   const verify = createTokenVerifier({ jwt: opts.jwt, secretKey: opts.secretKey, allowList, jwks: opts.jwksClient ?? createJwksClient({ allowList }) })
   const publicUrl = opts.publicUrl?.replace(/\/+$/, '')
 
-  const verified = new LRUCache<string, Decoded & { until: number }>({ max: 1000 })
+  const verified = boundedCache<string, Decoded & { until: number }>(1000)
 
   return async function authenticate (request: FastifyRequest): Promise<Credentials> {
     const header = request.headers.authorization

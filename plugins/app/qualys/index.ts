@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { LRUCache } from 'lru-cache'
+import { boundedCache } from '../../../lib/bounded-cache.js'
 import { Agent, type Dispatcher } from 'undici'
 import { isAllowedUrl, parseAllowList } from '../../../lib/hosts.js'
 import type { Budget } from '../../../schemas/qualys.js'
@@ -52,7 +52,7 @@ export function createQualys (opts: QualysOptions) {
     onBudget: opts.onBudget,
     onBatchBytes: opts.onBatchBytes
   }
-  const accounts = new LRUCache<string, Account>({ max: 10_000 })
+  const accounts = boundedCache<string, Account>(10_000)
 
   // The API URL a request may call: the token's (if allowed) or the environment's.
   function resolveApiUrl (claim: string | undefined): string {

@@ -1,9 +1,9 @@
-import { LRUCache } from 'lru-cache'
+import { boundedCache } from '../../../lib/bounded-cache.js'
 import type { Cache, State } from './contract.js'
 import { MEMORY_MAX } from './keys.js'
 
 export function memoryCache<T> (max: number): Cache<T> {
-  const lru = new LRUCache<string, { value: T }>({ max, ttl: 60_000 })
+  const lru = boundedCache<string, { value: T }>(max, 60_000)
   return {
     get: async (credential, key) => lru.get(`${credential}\u0000${key}`)?.value,
     set: async (credential, key, value, ttlMs) => {

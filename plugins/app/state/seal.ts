@@ -1,11 +1,11 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
-import { LRUCache } from 'lru-cache'
+import { boundedCache } from '../../../lib/bounded-cache.js'
 
 // Entries are secrets at rest: AES-256-GCM under a key derived from the credential (HKDF), so a
 // Redis dump, or a replica serving another tenant, cannot read them. The key name is the
 // cipher's additional data, so an entry cannot be moved under another name.
 export function sealer (prefix: string) {
-  const keys = new LRUCache<string, Buffer>({ max: 10_000 })
+  const keys = boundedCache<string, Buffer>(10_000)
   const keyFor = (credential: string) => {
     let key = keys.get(credential)
     if (key === undefined) {
