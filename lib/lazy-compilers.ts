@@ -29,35 +29,33 @@ let serializers: Selector<Serialize> | undefined
 const validatorSelector = () => (validators ??= (require('@fastify/ajv-compiler') as () => Selector<Validate>)())
 const serializerSelector = () => (serializers ??= (require('@fastify/fast-json-stringify-compiler') as { SerializerSelector: () => Selector<Serialize> }).SerializerSelector())
 
-export function lazyValidator (externalSchemas: unknown, options: unknown) {
-  let build: Build<Validate> | undefined
-  return (routeSchema: never): Validate => {
-    let compiled: Validate | undefined
-    const compile = () => {
-      pending.delete(compile)
-      compiled ??= (build ??= validatorSelector()(externalSchemas, options))(routeSchema)
-      return compiled
+// A compiled function standing in for one that is made on its first call (`get`): the validator
+// passes on its errors, as Fastify reads them from the function it was given.
+export function deferredValidator (get: () => Validate): Validate {
+  const validate: Validate = (data) => {
+    const code = get()
+    const valid = code(data)
+    validate.errors = code.errors
+    return valid
+  }
+  return validate
+}
+export const deferredSerializer = (get: () => Serialize): Serialize => (data) => get()(data)
+
+function lazy<F> (selector: () => Selector<F>, deferred: (get: () => F) => F) {
+  return (externalSchemas: unknown, options: unknown): Build<F> => {
+    let build: Build<F> | undefined
+    return (routeSchema: never): F => {
+      let compiled: F | undefined
+      const compile = (): F => {
+        pending.delete(compile)
+        return (compiled ??= (build ??= selector()(externalSchemas, options))(routeSchema))
+      }
+      pending.add(compile)
+      return deferred(() => compiled ?? compile())
     }
-    pending.add(compile)
-    const validate: Validate = (data) => {
-      const valid = (compiled ?? compile())(data)
-      validate.errors = (compiled as Validate).errors
-      return valid
-    }
-    return validate
   }
 }
 
-export function lazySerializer (externalSchemas: unknown, options: unknown) {
-  let build: Build<Serialize> | undefined
-  return (routeSchema: never): Serialize => {
-    let compiled: Serialize | undefined
-    const compile = () => {
-      pending.delete(compile)
-      compiled ??= (build ??= serializerSelector()(externalSchemas, options))(routeSchema)
-      return compiled
-    }
-    pending.add(compile)
-    return (data: unknown) => (compiled ?? compile())(data)
-  }
-}
+export const lazyValidator = lazy(validatorSelector, deferredValidator)
+export const lazySerializer = lazy(serializerSelector, deferredSerializer)

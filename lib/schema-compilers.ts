@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { lazySerializer, lazyValidator, type Build, type Serialize, type Validate } from './lazy-compilers.js'
+import { deferredSerializer, deferredValidator, lazySerializer, lazyValidator, type Build, type Serialize, type Validate } from './lazy-compilers.js'
 
 // Every route's validators and serializers, compiled once by `npm run build`
-// (scripts/compile-schemas.ts, Fastify's standalone mode of ajv and fast-json-stringify) into one
-// directory beside app.js (compiled-schemas/: an index, and one CommonJS module per distinct code). A route takes its code from there when the build saw exactly its
+// (scripts/compile-schemas.ts, Fastify's standalone mode of ajv and fast-json-stringify) into a
+// directory beside app.js (compiled-schemas/: an index, and one CommonJS module per distinct
+// code). A route takes its code from there when the build saw exactly its
 // schema (same route, same schema, same shared schemas and compiler options, by hash); anything
 // else compiles at run time (lib/lazy-compilers.ts). Nothing is compiled, hashed or evaluated
 // while the relay starts: each route's code is looked up and loaded on its first request.
@@ -99,15 +100,7 @@ export function schemaCompilers (precompiled: Precompiled | undefined) {
   return {
     stats,
     resolveAll: () => { for (const resolve of unresolved) resolve() },
-    buildValidator: factory<Validate>('validator', lazyValidator, (resolve) => {
-      const validate: Validate = (data) => {
-        const code = resolve()
-        const valid = code(data)
-        validate.errors = code.errors
-        return valid
-      }
-      return validate
-    }),
-    buildSerializer: factory<Serialize>('serializer', lazySerializer, (resolve) => (data: unknown) => resolve()(data))
+    buildValidator: factory<Validate>('validator', lazyValidator, deferredValidator),
+    buildSerializer: factory<Serialize>('serializer', lazySerializer, deferredSerializer)
   }
 }
