@@ -4,7 +4,7 @@
 import path from 'node:path'
 import { buildRelayImage, startToHealthy } from '../scripts/container-image.js'
 import { freePort } from '../scripts/free-port.js'
-import { PROGRAMS, which } from '../scripts/programs.js'
+import { findPrograms, PROGRAMS } from '../scripts/programs.js'
 import { median } from './common.js'
 
 export type ContainerRow =
@@ -12,10 +12,10 @@ export type ContainerRow =
   | { skipped: string }
 
 export async function containerStart (runs: number): Promise<ContainerRow> {
-  const missing = [PROGRAMS.podman, PROGRAMS.runc, PROGRAMS.mmdebstrap].filter((p) => which(p.command) === undefined)
-  if (missing.length > 0) return { skipped: missing.map((p) => `${p.name} not found — ${p.install}`).join('; ') }
+  const { paths, missing } = findPrograms([PROGRAMS.podman, PROGRAMS.runc, PROGRAMS.mmdebstrap])
+  if (missing !== undefined) return { skipped: missing }
   const root = path.join(import.meta.dirname, '..')
-  const img = await buildRelayImage({ podman: which('podman') as string, mmdebstrap: which('mmdebstrap') as string }, root, path.join(root, '.podman', `bench-${process.pid}`))
+  const img = await buildRelayImage({ podman: paths.podman as string, mmdebstrap: paths.mmdebstrap as string }, root, path.join(root, '.podman', `bench-${process.pid}`))
   try {
     const samples: Array<{ healthyMs: number, answerMs: number }> = []
     for (let i = 0; i < runs; i++) {

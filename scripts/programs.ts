@@ -28,3 +28,16 @@ export function which (command: string, pathVar = process.env.PATH ?? ''): strin
   }
   return undefined
 }
+
+// Looks each program up on PATH: their absolute paths by command, and for those missing one line
+// naming what to install (what a skipped suite or bench row prints).
+export function findPrograms (programs: Program[]): { paths: Record<string, string>, missing: string | undefined } {
+  const paths: Record<string, string> = {}
+  const missing: Program[] = []
+  for (const program of programs) {
+    const found = which(program.command)
+    if (found === undefined) missing.push(program)
+    else paths[program.command] = found
+  }
+  return { paths, missing: missing.length === 0 ? undefined : missing.map((p) => `${p.name} not found — ${p.install}`).join('; ') }
+}

@@ -1,4 +1,4 @@
-import { PROGRAMS, which, type Program } from '../scripts/programs.js'
+import { findPrograms, PROGRAMS, which, type Program } from '../scripts/programs.js'
 
 export { PROGRAMS, which, type Program }
 
@@ -14,15 +14,8 @@ export type Paths = Record<string, string>
 // One is missing: with CI unset the subtest is skipped, and its one line says what to install;
 // under CI the subtest fails, so CI can never pass by skipping.
 export function withPrograms (t: Tap, programs: Program[], name: string, fn: (t: any, paths: Paths) => Promise<void>, opts: { timeout?: number } = {}) {
-  const paths: Paths = {}
-  const missing: Program[] = []
-  for (const program of programs) {
-    const found = which(program.command)
-    if (found === undefined) missing.push(program)
-    else paths[program.command] = found
-  }
-  if (missing.length === 0) return t.test(name, opts, (tt: any) => fn(tt, paths))
-  const line = missing.map((p) => `${p.name} not found — ${p.install}`).join('; ')
+  const { paths, missing: line } = findPrograms(programs)
+  if (line === undefined) return t.test(name, opts, (tt: any) => fn(tt, paths))
   if (underCi()) {
     return t.test(name, async (tt: any) => {
       tt.fail(`${line} (CI is set: suites that need it must run, not skip)`)
