@@ -1,7 +1,19 @@
 import type { RelayErrorBody } from '../schemas/envelope.js'
 
-// SPEC §6 in one module: the envelope, and every error the relay answers in it — its own
-// (authorization, invalid argument, overload) and Qualys' (by status, network, deadline).
+// SPEC §6 in one module: the envelope, every error the relay answers in it — its own
+// (authorization, invalid argument, overload) and Qualys' (by status, network, deadline) —
+// and the framework's status texts. Code elsewhere branches on these classes and codes only.
+
+export const CODE = {
+  auth: 'authorization error',
+  invalid: 'invalid argument',
+  permission: 'permission denied',
+  tooMany: 'too many requests',
+  unavailable: 'service unavailable',
+  connection: 'connection error',
+  timeout: 'timeout',
+  unknown: 'unknown'
+} as const
 
 // An error the relay answers inside its envelope (HTTP 200), as Cisco XDR expects.
 export class RelayError extends Error {
@@ -20,10 +32,10 @@ export class RelayError extends Error {
   }
 }
 
-export const authError = (msg: string) => new RelayError('authorization error', `Authorization failed: ${msg}`)
+export const authError = (msg: string) => new RelayError(CODE.auth, `Authorization failed: ${msg}`)
 
 export const invalidArgument = (message: string, type: 'fatal' | 'warning' = 'fatal') =>
-  new RelayError('invalid argument', message, type)
+  new RelayError(CODE.invalid, message, type)
 
 // SPEC §1's message for a body the relay cannot take: `detail` names each field, marshmallow style.
 export const invalidPayload = (detail: string) => invalidArgument(`Invalid JSON payload received. ${detail}`)
@@ -47,8 +59,28 @@ export function uniqueErrors (errors: Iterable<RelayError>): RelayErrorBody[] {
   return [...seen.values()]
 }
 
-// The relay's own overload guard (@fastify/under-pressure): a 503 with this error in the envelope.
-export const overloaded = () => new RelayError('service unavailable', 'The relay is overloaded. Please try again later.')
+// The relay's own overload guard (@fastify/under-pressure): a 503 with this envelope.
+export const overloaded = () => envelope(undefined, [new RelayError(CODE.unavailable, 'The relay is overloaded. Please try again later.')])
+
+// A bug inside a lookup: logged where it happened, answered without internals.
+export const unexpectedError = () => new RelayError(CODE.unknown, 'Unexpected error while calling Qualys IOC')
+
+// ---- Framework-level problems (SPEC §1): real status codes, {"code","message","reason"} ----
+
+const STATUS_TEXT: Record<number, [string, string]> = {
+  400: ['Bad Request', 'The request could not be parsed.'],
+  404: ['Not Found', 'The requested URL was not found on the server.'],
+  405: ['Method Not Allowed', 'The method is not allowed for the requested URL.'],
+  408: ['Request Timeout', 'The request did not arrive in time.'],
+  413: ['Payload Too Large', 'The request body is larger than the relay accepts.'],
+  431: ['Request Header Fields Too Large', 'The request headers are larger than the relay accepts.'],
+  500: ['Internal Server Error', 'The server encountered an internal error and was unable to complete your request.']
+}
+
+export function frameworkError (status: number) {
+  const [message, reason] = STATUS_TEXT[status] ?? [`HTTP ${status}`, 'The request could not be handled.']
+  return { code: status, message, reason }
+}
 
 // ---- Qualys' answers (SPEC §6's table) ----
 
@@ -76,30 +108,30 @@ const unexpected = (code: string, text: string) =>
   new RelayError(code, `Unexpected response from Qualys IOC: ${cut(text)}`)
 
 export const qualysError = {
-  unauthorized: (text: string) => new RelayError('authorization error', `Authorization failed: ${qualysMessage(text)}`),
-  tooManyRequests: () => new RelayError('too many requests',
+  unauthorized: (text: string) => new RelayError(CODE.auth, `Authorization failed: ${qualysMessage(text)}`),
+  tooManyRequests: () => new RelayError(CODE.tooMany,
     'Too many requests to Qualys IOC have been made. Please try again later.'),
-  unavailable: () => new RelayError('service unavailable', 'Service temporarily unavailable. Please try again later.'),
-  connection: (apiUrl: string) => new RelayError('connection error',
+  unavailable: () => new RelayError(CODE.unavailable, 'Service temporarily unavailable. Please try again later.'),
+  connection: (apiUrl: string) => new RelayError(CODE.connection,
     `Unable to connect Qualys IOC, validate the configured API URL: ${apiUrl}`),
-  tls: (reason: string) => new RelayError('unknown', `Unable to verify SSL certificate: ${cut(reason)}`),
-  timeout: (ms: number) => new RelayError('timeout', `Qualys IOC did not answer in time (limit ${ms} ms)`),
-  refusedQuery: (text: string) => unexpected('unknown', qualysMessage(text)), // a 400 where "no events" will not do
-  invalidBody: (text: string) => unexpected('unknown', text === '' ? 'an invalid answer' : text),
-  noApiUrl: () => new RelayError('invalid argument',
+  tls: (reason: string) => new RelayError(CODE.unknown, `Unable to verify SSL certificate: ${cut(reason)}`),
+  timeout: (ms: number) => new RelayError(CODE.timeout, `Qualys IOC did not answer in time (limit ${ms} ms)`),
+  refusedQuery: (text: string) => unexpected(CODE.unknown, qualysMessage(text)), // a 400 where "no events" will not do
+  invalidBody: (text: string) => unexpected(CODE.unknown, text === '' ? 'an invalid answer' : text),
+  noApiUrl: () => new RelayError(CODE.invalid,
     'API_URL is missing: set API_URL in the environment or in the token'),
-  hostNotAllowed: (host: string) => new RelayError('authorization error',
+  hostNotAllowed: (host: string) => new RelayError(CODE.auth,
     `Authorization failed: API_URL host ${host} is not allowed`)
 }
 
 // The SPEC §6 row for a non-2xx answer (401 is handled by the caller: it may refresh first).
 export function statusError (status: number, text: string, login: boolean): RelayError {
   if (status === 401) return qualysError.unauthorized(text)
-  if (status === 400 && login) return unexpected('authorization error', text)
-  if (status === 403) return unexpected('permission denied', text)
+  if (status === 400 && login) return unexpected(CODE.auth, text)
+  if (status === 403) return unexpected(CODE.permission, text)
   if (status === 429 || status === 409) return qualysError.tooManyRequests()
   if (status === 503) return qualysError.unavailable()
-  return unexpected('unknown', text === '' ? `HTTP ${status}` : text)
+  return unexpected(CODE.unknown, text === '' ? `HTTP ${status}` : text)
 }
 
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|DEPTH_ZERO|HOSTNAME|ALTNAME/
@@ -111,3 +143,10 @@ export function networkError (err: unknown, apiUrl: string): RelayError {
   if (TLS_CODES.test(code)) return qualysError.tls(e.message ?? code)
   return qualysError.connection(apiUrl)
 }
+
+export const isTimeout = (err: unknown): err is RelayError => err instanceof RelayError && err.code === CODE.timeout
+
+// A failure that may belong to one observable's query (worth isolating in a batch): not a refusal
+// of the credential, a throttling wait or the deadline.
+const ISOLABLE: ReadonlySet<string> = new Set([CODE.unknown, CODE.unavailable, CODE.connection])
+export const isIsolable = (err: unknown): err is RelayError => err instanceof RelayError && ISOLABLE.has(err.code)

@@ -1,20 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
-import { envelope, RelayError, invalidPayload } from './errors.js'
+import { envelope, frameworkError, RelayError, invalidPayload } from './errors.js'
 import { scrub } from './secrets.js'
 import { observablesDetail } from './validation-message.js'
-
-const STATUS_TEXT: Record<number, [string, string]> = {
-  400: ['Bad Request', 'The request could not be parsed.'],
-  404: ['Not Found', 'The requested URL was not found on the server.'],
-  405: ['Method Not Allowed', 'The method is not allowed for the requested URL.'],
-  413: ['Payload Too Large', 'The request body is larger than the relay accepts.'],
-  500: ['Internal Server Error', 'The server encountered an internal error and was unable to complete your request.']
-}
-
-export function frameworkError (status: number) {
-  const [message, reason] = STATUS_TEXT[status] ?? [`HTTP ${status}`, 'The request could not be handled.']
-  return { code: status, message, reason }
-}
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const
 

@@ -1,3 +1,5 @@
+import { frameworkError } from '../lib/errors.js'
+
 // Examples for the OpenAPI document (/docs), kept beside the schemas they illustrate; a test
 // validates each one against its own schema (test/routes/examples.test.ts), so an example can
 // never drift from the contract. The observables are the demo's own: "Try it out" against
@@ -114,12 +116,7 @@ export function answerExamples (found: unknown, what: string) {
   }
 }
 
-export const FRAMEWORK_ERROR_EXAMPLES = {
-  404: { code: 404, message: 'Not Found', reason: 'The requested URL was not found on the server.' },
-  405: { code: 405, message: 'Method Not Allowed', reason: 'The method is not allowed for the requested URL.' },
-  413: { code: 413, message: 'Payload Too Large', reason: 'The request body is larger than the relay accepts.' },
-  500: { code: 500, message: 'Internal Server Error', reason: 'The server encountered an internal error and was unable to complete your request.' }
-}
+export const FRAMEWORK_ERROR_EXAMPLES = { 404: frameworkError(404), 405: frameworkError(405), 413: frameworkError(413), 500: frameworkError(500) }
 
 export const REFER_EXAMPLE = [{
   id: 'ref-qualys-search-ipv6-2001%3Adb8%3Abeef%3A%3A35',

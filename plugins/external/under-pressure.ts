@@ -13,9 +13,7 @@ export default fp(async function underPressurePlugin (fastify: FastifyInstance) 
     sampleInterval: Math.min(1000, Math.max(10, Math.floor(max / 2))),
     retryAfter: 5,
     pressureHandler: (_request, reply) => {
-      reply.code(503).header('retry-after', '5').send({
-        errors: [overloaded().toJSON()]
-      })
+      reply.code(503).header('retry-after', '5').send(overloaded())
     }
   })
 }, { name: 'under-pressure', dependencies: ['env'] })

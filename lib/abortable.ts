@@ -1,0 +1,11 @@
+// Settles as `p` does, or rejects as soon as `signal` aborts (with `reason()`, by default the
+// signal's own reason), whatever `p` still does: the one way the relay stops waiting for
+// something shared that may outlive its request (a login, another request's call, a Redis reply).
+export function abortable<T> (p: Promise<T>, signal: AbortSignal, reason: () => unknown = () => signal.reason): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(reason())
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
