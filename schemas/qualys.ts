@@ -29,3 +29,6 @@ export interface QualysToken { token: string, expiresAt: number }
 
 // Qualys' API budget as its X-RateLimit-* headers last said, per account.
 export interface Budget { limit: number, remaining: number, windowSec?: number }
+
+// A Qualys answer kept by the lookup cache: its status and body (headers are not replayed).
+export interface CachedAnswer { status: number, text: string }

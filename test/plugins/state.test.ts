@@ -58,17 +58,38 @@ t.test('circuit: consecutive failures mean down; a reply error is an answer', as
   const replyError = Object.assign(new Error('WRONGTYPE'), { name: 'ReplyError' })
   for (let i = 0; i < 5; i++) await c.run(() => { const p = Promise.reject(replyError); c.track(p); return p }).catch(() => {})
   t.equal(c.up, true, 'Redis answered, with an error')
-  for (let i = 0; i < 3; i++) await c.run(() => { const p = Promise.reject(new Error('Connection is closed.')); c.track(p); return p }).catch(() => {})
-  t.equal(c.up, false, 'three failures to answer: down')
+  const fail = () => c.run(() => { const p = Promise.reject(new Error('Connection is closed.')); c.track(p); return p }).catch(() => {})
+  await fail()
+  t.equal(c.up, true, 'one failure to answer: still up')
+  await fail()
+  t.equal(c.up, true, 'two in a row: still up')
+  await fail()
+  t.equal(c.up, false, 'three in a row: down')
   await sleep(250) // the next tick sends the probe
   t.equal(c.up, true, 'the probe answered: up')
+  await fail()
+  await fail()
+  await c.run(() => { const p = Promise.resolve('OK'); c.track(p); return p })
+  await fail()
+  await fail()
+  t.equal(c.up, true, 'an answer between failures starts the count again')
   c.disconnected()
   t.equal(c.up, false, 'a dropped connection: down at once')
   t.same(changes, [true, false, true, false])
 })
 
+// Runs `fn` holding one of `limit` slots of `name`, as the client's slots layer does.
+const holding = (acquire: ReturnType<typeof semaphores>) => async <T>(name: string, limit: number, signal: AbortSignal, fn: () => Promise<T>, later = false) => {
+  const release = await acquire(name, limit, signal, later)
+  try {
+    return await fn()
+  } finally {
+    release()
+  }
+}
+
 t.test('in-process semaphore: the cap holds, first come first served, a lowered limit applies, a deadline leaves the queue', async (t) => {
-  const run = semaphores()
+  const run = holding(semaphores())
   let inFlight = 0
   let max = 0
   const order: number[] = []
@@ -98,19 +119,41 @@ t.test('in-process semaphore: the cap holds, first come first served, a lowered 
   t.notOk(order.includes(21), 'the abandoned job never ran')
 })
 
-t.test('in-process state: tokens have their own cache, lookups cannot evict them; a real mutex', async (t) => {
+t.test('in-process semaphore: waiters that come later (tiles, health) wait for every other waiter', async (t) => {
+  const run = holding(semaphores())
+  const order: string[] = []
+  const job = (name: string) => async () => { order.push(name); await sleep(20) }
+  const forever = new AbortController().signal
+  const busy = run('c', 1, forever, job('busy'))
+  const waiting = [
+    run('c', 1, forever, job('tile 1'), true),
+    run('c', 1, forever, job('investigation 1')),
+    run('c', 1, forever, job('tile 2'), true),
+    run('c', 1, forever, job('investigation 2'))
+  ]
+  await Promise.all([busy, ...waiting])
+  t.same(order, ['busy', 'investigation 1', 'investigation 2', 'tile 1', 'tile 2'])
+  order.length = 0
+  await run('c', 1, forever, job('alone'), true)
+  t.same(order, ['alone'], 'a later waiter alone takes a free slot at once')
+})
+
+t.test('in-process state: tokens have their own cache, answers cannot evict them; a real mutex', async (t) => {
   const state = memoryState(2)
-  await state.tokens.set('c', 'token', { token: 'tok', expiresAt: Date.now() + 60_000 }, 60_000)
-  for (let i = 0; i < 10; i++) await state.lookups.set('c', `q${i}`, [], 60_000)
-  t.same(await state.tokens.get('c', 'token'), { token: 'tok', expiresAt: (await state.tokens.get('c', 'token'))?.expiresAt })
-  t.equal(await state.lookups.get('c', 'q0'), undefined, 'the lookup cache keeps LOOKUP_CACHE_MAX entries')
-  t.same(await state.lookups.get('c', 'q9'), [])
+  const expiresAt = Date.now() + 60_000
+  await state.tokens.set('c', 'token', { token: 'tok', expiresAt }, 60_000)
+  for (let i = 0; i < 10; i++) await state.answers.set('c', `q${i}`, { status: 200, text: `[${i}]` }, 60_000)
+  t.same(await state.tokens.get('c', 'token'), { token: 'tok', expiresAt })
+  t.equal(await state.answers.get('c', 'q0'), undefined, 'the lookup cache keeps LOOKUP_CACHE_MAX entries')
+  t.same(await state.answers.get('c', 'q9'), { status: 200, text: '[9]' })
   const events: string[] = []
   const forever = new AbortController().signal
-  await Promise.all([1, 2].map((i) => state.exclusive('c', 'login', forever, async () => {
+  await Promise.all([1, 2].map(async (i) => {
+    const release = await state.lock('c', 'login', forever)
     events.push(`in ${i}`)
     await sleep(20)
     events.push(`out ${i}`)
-  })))
+    release()
+  }))
   t.same(events, ['in 1', 'out 1', 'in 2', 'out 2'], 'one holder at a time')
 })

@@ -1,3 +1,5 @@
+import { abortable } from '../../../lib/abortable.js'
+
 // Whether Redis is up, as SPEC §10 means it: down after errors, a dropped connection, or no answer
 // at all for `silenceMs` while commands wait; up again on the first answer. One slow reply while
 // Redis answers is not "down": callers then wait (their own deadline bounds them), they never
@@ -96,13 +98,7 @@ class RedisCircuit implements Circuit {
 
   run<T> (command: () => Promise<T>): Promise<T> {
     if (!this.isUp) return Promise.reject(new RedisDown())
-    const signal = this.down.signal
-    const p = command()
-    return new Promise<T>((resolve, reject) => {
-      const onDown = () => reject(signal.reason)
-      signal.addEventListener('abort', onDown, { once: true })
-      p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onDown))
-    })
+    return abortable(command(), this.down.signal)
   }
 
   connected () {

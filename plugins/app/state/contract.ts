@@ -1,4 +1,4 @@
-import type { QualysEvent, QualysToken } from '../../../schemas/qualys.js'
+import type { CachedAnswer, QualysToken } from '../../../schemas/qualys.js'
 
 // One kind of entry kept per credential (the hash of API URL, user and password): in the process,
 // or in Redis shared by every replica. Values come back as they were stored, or undefined.
@@ -7,16 +7,21 @@ export interface Cache<T> {
   set: (credential: string, key: string, value: T, ttlMs: number) => Promise<void>
 }
 
+// Gives back a lock or a slot; calling it twice is harmless.
+export type Release = () => void
+
 // What the replicas of one credential share (SPEC §10). Each kind of entry has its own cache, so
 // a burst of lookups never evicts a token; the mutex and the semaphore are real in both
-// implementations, so callers keep no second single-flight or limiter beside them.
+// implementations, so callers keep no second single-flight or limiter beside them. Both are
+// taken and given back by the caller: the state never calls back into the client.
 export interface State {
   tokens: Cache<QualysToken>
-  lookups: Cache<QualysEvent[]>
+  answers: Cache<CachedAnswer> // Qualys' answers to lookups (LOOKUP_CACHE_TTL_S)
   tiles: Cache<unknown>
   marks: Cache<number> // what Qualys taught: a throttling wait, a lower concurrency, a batch size
-  // Runs `fn` as the only holder of `name` for this credential; waiting ends with `signal`.
-  exclusive: <T>(credential: string, name: string, signal: AbortSignal, fn: () => Promise<T>) => Promise<T>
-  // Runs `fn` holding one of `limit` slots for this credential; waiting ends with `signal`.
-  slot: <T>(credential: string, limit: number, signal: AbortSignal, fn: () => Promise<T>) => Promise<T>
+  // Becomes the only holder of `name` for this credential; waiting ends with `signal`.
+  lock: (credential: string, name: string, signal: AbortSignal) => Promise<Release>
+  // Takes one of `limit` slots for this credential; waiting ends with `signal`. Waiters that
+  // come `later` (tiles, health) are served after every other waiter.
+  slot: (credential: string, limit: number, signal: AbortSignal, later?: boolean) => Promise<Release>
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 // hashes (REDIS_PREFIX is added by the client): no user name, observable or query appears in
 // Redis in clear.
 
-export type CacheKind = 'token' | 'lookup' | 'tile' | 'mark'
+export type CacheKind = 'token' | 'answer' | 'tile' | 'mark'
 
 // The marks: what Qualys taught about a credential, shared by every replica.
 export const MARK = {
@@ -15,7 +15,7 @@ export const MARK = {
 
 export const TTL = {
   learntMs: 3600_000 // a concurrency limit or batch size Qualys taught (sent again on every answer)
-  // tokens: until shortly before they expire; lookups: LOOKUP_CACHE_TTL_S; tiles: TILE_CACHE_TTL_S;
+  // tokens: until shortly before they expire; answers: LOOKUP_CACHE_TTL_S; tiles: TILE_CACHE_TTL_S;
   // throttled: the wait Qualys named.
 }
 
@@ -25,9 +25,7 @@ export const MEMORY_MAX = { token: 10_000, tile: 1_000, mark: 10_000 }
 const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest('base64url')
 
 export const redisKey = {
-  // `lookup` entries keep the name they had before the kinds were split: no cold cache on upgrade.
-  entry: (credential: string, kind: CacheKind, key: string) =>
-    `store:${kind === 'lookup' ? hash(credential, key) : hash(credential, kind, key)}`,
+  entry: (credential: string, kind: CacheKind, key: string) => `store:${hash(credential, kind, key)}`,
   lock: (credential: string, name: string) => `lock:${hash(credential, name)}`, // redis-semaphore adds mutex:
   slots: (credential: string) => `slots:${hash(credential, 'slots')}` // … and semaphore:
 }

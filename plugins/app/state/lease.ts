@@ -1,9 +1,14 @@
 import type { Mutex, Semaphore, LockOptions } from 'redis-semaphore'
+import { abortable } from '../../../lib/abortable.js'
 import type { Circuit } from './circuit.js'
+import type { Release } from './contract.js'
 
 // How often a replica waiting for a lock or a slot asks Redis again. Only one waiter per lock and
-// one per free local slot polls (the process's own gate comes first).
+// one per free local slot polls (the process's own gate comes first). Waiters that come later
+// (tiles, health) ask ten times less often, so a waiting investigation of another replica
+// almost always takes a freed slot first.
 const RETRY_MS = 5
+const LATER_RETRY_MS = 50
 const DAY_MS = 86_400_000
 
 // A lock's lease is renewed five times per lease: a replica whose event loop lags by up to four
@@ -11,16 +16,6 @@ const DAY_MS = 86_400_000
 const renewEvery = (leaseMs: number) => Math.max(20, Math.floor(leaseMs / 5))
 
 export type MakeLock = (options: LockOptions) => Mutex | Semaphore
-
-// Rejects as soon as `signal` aborts, whatever `p` still does.
-function abortable<T> (p: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    if (signal.aborted) onAbort()
-    else signal.addEventListener('abort', onAbort, { once: true })
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
-  })
-}
 
 // Renews a held lock's lease through its twin (acquiredExternally: tryAcquire renews), never
 // through an unhandled rejection; a lease found gone is counted. Returns the stop.
@@ -46,32 +41,44 @@ function renewing (circuit: Circuit, leaseMs: number, twin: () => Mutex | Semaph
 }
 
 export function leases (circuit: Circuit, leaseMs: number, onFallback: (kind: string) => void) {
-  // Runs fn holding a lock made by `make`; without it when Redis is down or goes down while we
-  // wait (waiting is otherwise bounded by `signal` only). An attempt abandoned on our side may
-  // still have taken the lock in Redis: its twin (same identifier) gives it back, else it would
-  // block the others for a whole lease.
-  return async function holding<T> (make: MakeLock, kind: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
-    if (!circuit.up) {
-      onFallback(kind)
-      return fn()
-    }
-    const lock = make({ lockTimeout: leaseMs, acquireTimeout: DAY_MS, retryInterval: RETRY_MS, refreshInterval: 0 })
-    const twin = () => make({ identifier: lock.identifier, acquiredExternally: true, lockTimeout: leaseMs, refreshInterval: 0 })
-    const waiting = AbortSignal.any([signal, circuit.signal])
-    try {
-      await abortable(lock.acquire(waiting), waiting)
-    } catch (err) {
-      twin().release().catch(() => {})
-      if (signal.aborted) throw err
-      onFallback(kind)
-      return fn()
-    }
+  const make = (from: MakeLock, later: boolean) => {
+    const lock = from({ lockTimeout: leaseMs, acquireTimeout: DAY_MS, retryInterval: later ? LATER_RETRY_MS : RETRY_MS, refreshInterval: 0 })
+    const twin = () => from({ identifier: lock.identifier, acquiredExternally: true, lockTimeout: leaseMs, refreshInterval: 0 })
+    return { lock, twin }
+  }
+  // A lock taken: renewed until released (once).
+  const held = ({ lock, twin }: ReturnType<typeof make>, kind: string): Release => {
     const stop = renewing(circuit, leaseMs, twin, () => onFallback(`${kind}_lost`))
-    try {
-      return await fn()
-    } finally {
+    let released = false
+    return () => {
+      if (released) return
+      released = true
       stop()
       lock.release().catch(() => {}) // a lock Redis forgot expires with its lease
+    }
+  }
+  const without = (kind: string): Release => {
+    onFallback(kind)
+    return () => {}
+  }
+
+  return {
+    // Takes a lock made by `from` and returns its release; goes on without it when Redis is down
+    // or goes down while we wait (waiting is otherwise bounded by `signal` only). An attempt
+    // abandoned on our side may still have taken the lock in Redis: its twin (same identifier)
+    // gives it back, else it would block the others for a whole lease.
+    async hold (from: MakeLock, kind: string, signal: AbortSignal, later = false): Promise<Release> {
+      if (!circuit.up) return without(kind)
+      const made = make(from, later)
+      const waiting = AbortSignal.any([signal, circuit.signal])
+      try {
+        await abortable(made.lock.acquire(waiting), waiting)
+      } catch (err) {
+        made.twin().release().catch(() => {})
+        if (signal.aborted) throw err
+        return without(kind)
+      }
+      return held(made, kind)
     }
   }
 }

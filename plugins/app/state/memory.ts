@@ -1,5 +1,5 @@
 import { boundedCache } from '../../../lib/bounded-cache.js'
-import type { Cache, State } from './contract.js'
+import type { Cache, Release, State } from './contract.js'
 import { MEMORY_MAX } from './keys.js'
 
 export function memoryCache<T> (max: number): Cache<T> {
@@ -13,40 +13,33 @@ export function memoryCache<T> (max: number): Cache<T> {
 }
 
 interface Waiter { limit: number, wake: () => void }
-interface Gate { active: number, queue: Waiter[] }
+interface Gate { active: number, first: Waiter[], later: Waiter[] }
 
-// Counting semaphores by name, first come first served. Each waiter brings the limit in force
-// when it asked (a limit Qualys lowered applies to the calls that come after).
+// Counting semaphores by name: first come first served, except that waiters marked `later` wait
+// for every other one. Each waiter brings the limit in force when it asked (a limit Qualys
+// lowered applies to the calls that come after).
 export function semaphores () {
   const gates = new Map<string, Gate>()
+  const queued = (g: Gate) => g.first.length + g.later.length
 
   function pump (name: string, gate: Gate) {
-    for (let next = gate.queue[0]; next !== undefined && gate.active < next.limit; next = gate.queue[0]) {
-      gate.queue.shift()
+    for (;;) {
+      const lane = gate.first.length > 0 ? gate.first : gate.later
+      const next = lane[0]
+      if (next === undefined || gate.active >= next.limit) break
+      lane.shift()
       gate.active++
       next.wake()
     }
-    if (gate.active === 0 && gate.queue.length === 0) gates.delete(name)
+    if (gate.active === 0 && queued(gate) === 0) gates.delete(name)
   }
 
-  async function acquire (name: string, limit: number, signal: AbortSignal): Promise<() => void> {
-    signal.throwIfAborted()
+  const gateOf = (name: string): Gate => {
     let gate = gates.get(name)
-    if (gate === undefined) gates.set(name, gate = { active: 0, queue: [] })
-    const g = gate
-    if (g.queue.length === 0 && g.active < limit) g.active++
-    else {
-      await new Promise<void>((resolve, reject) => {
-        const waiter: Waiter = { limit, wake: () => { signal.removeEventListener('abort', onAbort); resolve() } }
-        const onAbort = () => {
-          g.queue.splice(g.queue.indexOf(waiter), 1)
-          pump(name, g)
-          reject(signal.reason)
-        }
-        g.queue.push(waiter)
-        signal.addEventListener('abort', onAbort, { once: true })
-      })
-    }
+    if (gate === undefined) gates.set(name, gate = { active: 0, first: [], later: [] })
+    return gate
+  }
+  const releaser = (name: string, g: Gate): Release => {
     let released = false
     return () => {
       if (released) return
@@ -56,25 +49,36 @@ export function semaphores () {
     }
   }
 
-  return async function run<T> (name: string, limit: number, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
-    const release = await acquire(name, limit, signal)
-    try {
-      return await fn()
-    } finally {
-      release()
+  return async function acquire (name: string, limit: number, signal: AbortSignal, later = false): Promise<Release> {
+    signal.throwIfAborted()
+    const g = gateOf(name)
+    if ((later ? queued(g) : g.first.length) === 0 && g.active < limit) g.active++
+    else {
+      const lane = later ? g.later : g.first
+      await new Promise<void>((resolve, reject) => {
+        const waiter: Waiter = { limit, wake: () => { signal.removeEventListener('abort', onAbort); resolve() } }
+        const onAbort = () => {
+          lane.splice(lane.indexOf(waiter), 1)
+          pump(name, g)
+          reject(signal.reason)
+        }
+        lane.push(waiter)
+        signal.addEventListener('abort', onAbort, { once: true })
+      })
     }
+    return releaser(name, g)
   }
 }
 
 // The process's own state: one relay, or a replica while Redis is down.
-export function memoryState (lookupMax: number): State {
-  const run = semaphores()
+export function memoryState (answersMax: number): State {
+  const acquire = semaphores()
   return {
     tokens: memoryCache(MEMORY_MAX.token),
-    lookups: memoryCache(lookupMax),
+    answers: memoryCache(answersMax),
     tiles: memoryCache(MEMORY_MAX.tile),
     marks: memoryCache(MEMORY_MAX.mark),
-    exclusive: (credential, name, signal, fn) => run(`lock\u0000${credential}\u0000${name}`, 1, signal, fn),
-    slot: (credential, limit, signal, fn) => run(`slots\u0000${credential}`, limit, signal, fn)
+    lock: (credential, name, signal) => acquire(`lock\u0000${credential}\u0000${name}`, 1, signal),
+    slot: (credential, limit, signal, later) => acquire(`slots\u0000${credential}`, limit, signal, later)
   }
 }

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis'
-import { Mutex, Semaphore } from 'redis-semaphore'
+import { Mutex, Semaphore, type LockOptions } from 'redis-semaphore'
 import { createCircuit, type Circuit } from './circuit.js'
 import { leases } from './lease.js'
-import type { Cache, State } from './contract.js'
+import type { Cache, Release, State } from './contract.js'
 import { redisKey, type CacheKind } from './keys.js'
 import { sealer } from './seal.js'
 
@@ -86,21 +86,33 @@ function connect (opts: RedisStateOptions): { redis: Redis, circuit: Circuit } {
   return { redis, circuit }
 }
 
+// The local gate, then the shared one; both given back together.
+async function both (local: Promise<Release>, shared: () => Promise<Release>): Promise<Release> {
+  const releaseLocal = await local
+  try {
+    const releaseShared = await shared()
+    return () => { releaseShared(); releaseLocal() }
+  } catch (err) {
+    releaseLocal()
+    throw err
+  }
+}
+
 export function openRedisState (opts: RedisStateOptions) {
   const { redis, circuit } = connect(opts)
-  const holding = leases(circuit, opts.leaseMs, opts.onFallback)
+  const { hold } = leases(circuit, opts.leaseMs, opts.onFallback)
+  const mutex = (credential: string, name: string) => (o: LockOptions) => new Mutex(redis, redisKey.lock(credential, name), o)
 
   const { local } = opts
   const state: State = {
     tokens: redisCache(redis, circuit, 'token', local.tokens, opts),
-    lookups: redisCache(redis, circuit, 'lookup', local.lookups, opts),
+    answers: redisCache(redis, circuit, 'answer', local.answers, opts),
     tiles: redisCache(redis, circuit, 'tile', local.tiles, opts),
     marks: redisCache(redis, circuit, 'mark', local.marks, opts),
     // The process's own gate first: one waiter per lock, and at most `limit` per credential, poll Redis.
-    exclusive: (credential, name, signal, fn) => local.exclusive(credential, name, signal, () =>
-      holding((o) => new Mutex(redis, redisKey.lock(credential, name), o), 'lock', signal, fn)),
-    slot: (credential, limit, signal, fn) => local.slot(credential, limit, signal, () =>
-      holding((o) => new Semaphore(redis, redisKey.slots(credential), limit, o), 'slot', signal, fn))
+    lock: (credential, name, signal) => both(local.lock(credential, name, signal), () => hold(mutex(credential, name), 'lock', signal)),
+    slot: (credential, limit, signal, later) => both(local.slot(credential, limit, signal, later), () =>
+      hold((o) => new Semaphore(redis, redisKey.slots(credential), limit, o), 'slot', signal, later))
   }
   return {
     state,
