@@ -5,7 +5,6 @@ import { isQuotable, QUERIES } from '../../lib/qql.js'
 import { credentials, lookups } from '../../lib/relay.js'
 import type { ObserveData } from '../../schemas/ctim.js'
 import type { Observable } from '../../schemas/observables.js'
-import { lookupAll } from './qualys/lookup.js'
 
 export interface Investigation {
   data: ObserveData // the CTIM documents of SPEC §5
@@ -36,9 +35,10 @@ export default fp(async function investigatePlugin (fastify: FastifyInstance) {
     let data: ObserveData = {}
     if (queryable.length > 0) {
       try {
-        const session = fastify.qualys.session(creds, request.log)
-        data = fastify.ctim(await lookupAll(session, queryable, creds.limit, fastify.config.QUALYS_BATCH), creds.limit, requestTime)
-        errors.push(...session.errors)
+        const conversation = fastify.qualys.open(creds, 'investigation', request.log)
+        const { observations, errors: failed } = await fastify.qualys.lookupAll(conversation, queryable, creds.limit)
+        data = fastify.ctim(observations, creds.limit, requestTime)
+        errors.push(...failed)
       } catch (err) {
         if (!(err instanceof RelayError)) throw err
         errors.push(err)

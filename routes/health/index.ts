@@ -23,7 +23,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       }
     }
   }, async (request) => {
-    await fastify.qualys.session(credentials(request), request.log).health()
+    await fastify.qualys.health(fastify.qualys.open(credentials(request), 'health', request.log))
     return envelope({ status: 'ok' as const }, [])
   })
 }

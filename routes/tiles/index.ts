@@ -51,8 +51,8 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     const tile = fastify.tiles.descriptor(oneOf<TileId>('tile_id', request.body.tile_id, TILE_IDS))
     const period = oneOf('period', request.body.period ?? tile.default_period, tile.periods) as Period
     const creds = credentials(request)
-    const session = fastify.qualys.session(creds, request.log)
-    return envelope(await fastify.tiles.data(session, tile.id as TileId, period, platformUrl(creds, fastify.config)), [])
+    const conversation = fastify.qualys.open(creds, 'tile', request.log)
+    return envelope(await fastify.tiles.data(conversation, tile.id as TileId, period, platformUrl(creds, fastify.config)), [])
   })
 }
 

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { qualysError, RelayError } from '../../../lib/errors.js'
+import { abortable } from '../../../lib/abortable.js'
+import { isTimeout, qualysError, RelayError } from '../../../lib/errors.js'
 
-// One relay request's budget for Qualys (QUALYS_DEADLINE_MS, retries and waits included), and its
+// One relay request's time for Qualys (QUALYS_DEADLINE_MS, retries and waits included), and its
 // stop: once authentication failed, no further call or login is made for the request.
 export class Deadline {
   readonly signal: AbortSignal
@@ -41,22 +42,29 @@ export class Deadline {
   // Something shared (a login, another request's call) may outlive this request: stop waiting
   // for it when our deadline passes.
   race<T> (p: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(this.timeout())
-      if (this.signal.aborted) onAbort()
-      else this.signal.addEventListener('abort', onAbort, { once: true })
-      p.then(resolve, reject).finally(() => this.signal.removeEventListener('abort', onAbort))
-    })
+    return abortable(p, this.signal, () => this.timeout())
+  }
+
+  // A lock or a slot taken within this request's time; one taken after we stopped waiting for it
+  // is given back at once.
+  async hold (taking: Promise<() => void>): Promise<() => void> {
+    try {
+      return await this.race(taking)
+    } catch (err) {
+      taking.then((release) => release(), () => {})
+      throw err
+    }
   }
 
   // A token for this request. A shared login that timed out for an earlier request is tried
   // again while this request still has time; any other login failure stops the request.
   async token (get: () => Promise<string>): Promise<string> {
+    this.check() // a stopped request tries no further login
     try {
       return await this.race(get())
     } catch (err) {
-      if (err instanceof RelayError && err.code === 'timeout' && !this.signal.aborted) return this.token(get)
-      if (err instanceof RelayError && err.code !== 'timeout') this.stop(err)
+      if (isTimeout(err) && !this.signal.aborted) return this.token(get)
+      if (err instanceof RelayError && !isTimeout(err)) this.stop(err)
       throw err
     }
   }

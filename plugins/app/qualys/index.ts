@@ -1,62 +1,60 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { Agent } from 'undici'
 import { boundedCache } from '../../../lib/bounded-cache.js'
-import { Agent, type Dispatcher } from 'undici'
-import { isAllowedUrl, parseAllowList } from '../../../lib/hosts.js'
-import type { Budget } from '../../../schemas/qualys.js'
-import type { State } from '../state/index.js'
-import { memoryState } from '../state/memory.js'
-import { accountKey, createAccount, type Account, type SessionLog } from './account.js'
 import { qualysError } from '../../../lib/errors.js'
+import { isAllowedUrl, parseAllowList } from '../../../lib/hosts.js'
+import type { Credentials } from '../../../schemas/qualys.js'
+import { accountKey, createAccount, type Account } from './account.js'
+import { compose, type Conversation, type Log, type Purpose } from './chain.js'
+import { Deadline } from './deadline.js'
+import { checkHealth } from './health.js'
 import { DEFAULT_QUALYS_HOSTS } from './hosts.js'
-import { Session } from './session.js'
+import { auth } from './layers/auth.js'
+import { budget } from './layers/budget.js'
+import { deadline } from './layers/deadline.js'
+import { lookupCache } from './layers/lookup-cache.js'
+import { retry } from './layers/retry.js'
+import { slots } from './layers/slots.js'
+import { throttle } from './layers/throttle.js'
+import { transport } from './layers/transport.js'
+import { createLookups } from './lookup/index.js'
 
-export { Session } from './session.js'
+export type { Conversation, Purpose } from './chain.js'
 
-export interface QualysOptions {
-  apiUrl?: string // the environment's API_URL: its origin is always allowed
-  qualysHosts?: string
-  connectTimeoutMs: number
-  deadlineMs: number
-  retries: number
-  concurrency: number
-  cacheTtlS: number // lookups; 0: not cached
-  cacheMax: number
-  maxUrlBytes?: number // QUALYS_MAX_URL_BYTES
-  dispatcher?: Dispatcher
-  tokenMarginMs?: number
-  onCall?: (outcome: string) => void
-  onBudget?: (account: string, budget: Budget) => void
-  onBatchBytes?: (account: string, bytes: number) => void
-  state?: State // shared by replicas (Redis); the process's own by default
+declare module 'fastify' {
+  interface FastifyInstance {
+    qualys: ReturnType<typeof createQualys>
+  }
 }
 
-export interface Target { apiUrl?: string, user: string, pass: string }
-
-// The Qualys client: which API URL a request may call, and one account per credential.
-export function createQualys (opts: QualysOptions) {
-  const dispatcher = opts.dispatcher ??
-    new Agent({ connect: { timeout: opts.connectTimeoutMs }, keepAliveTimeout: 30_000, connections: 32 })
-  const allowList = parseAllowList('QUALYS_HOSTS', opts.qualysHosts ?? DEFAULT_QUALYS_HOSTS)
-  const envOrigin = opts.apiUrl !== undefined ? new URL(opts.apiUrl).origin : undefined
-  const accountOptions = {
-    dispatcher,
-    state: opts.state ?? memoryState(opts.cacheMax),
-    deadlineMs: opts.deadlineMs,
-    retries: opts.retries,
-    concurrency: opts.concurrency,
-    lookupTtlMs: opts.cacheTtlS * 1000,
-    maxUrlBytes: opts.maxUrlBytes ?? 4000,
-    tokenMarginMs: opts.tokenMarginMs ?? 5 * 60_000,
-    onCall: opts.onCall,
-    onBudget: opts.onBudget,
-    onBatchBytes: opts.onBatchBytes
-  }
+// The Qualys IOC client (SPEC §3, §4, §10): which API URL a request may call, one account per
+// credential, and one stack of layers composed once. A call goes down
+//   deadline → lookup cache → slots → retry → throttle → budget → auth → transport
+// and its answer comes back up the same way: the lookup cache sits above the slots (a hit takes
+// no slot), the throttle below the retries (every attempt waits out a shared wait, and records
+// the one Qualys names), the budget and auth next to the transport (every call sent is seen).
+function createQualys (fastify: FastifyInstance) {
+  const c = fastify.config
+  const { state } = fastify
+  const { qualysCall: onCall } = fastify.metrics
+  const dispatcher = new Agent({ connect: { timeout: c.QUALYS_CONNECT_TIMEOUT_MS }, keepAliveTimeout: 30_000, connections: 32 })
+  const allowList = parseAllowList('QUALYS_HOSTS', c.QUALYS_HOSTS ?? DEFAULT_QUALYS_HOSTS)
+  const envOrigin = c.API_URL !== undefined ? new URL(c.API_URL).origin : undefined
   const accounts = boundedCache<string, Account>(10_000)
+  const send = compose([
+    deadline,
+    lookupCache({ state, ttlMs: c.LOOKUP_CACHE_TTL_S * 1000, onCall }),
+    slots({ state, concurrency: c.QUALYS_CONCURRENCY }),
+    retry({ retries: c.QUALYS_RETRIES, onCall }),
+    throttle({ state, onCall }),
+    budget({ onBudget: fastify.metrics.qualysBudget }),
+    auth
+  ], transport({ dispatcher, onCall }))
 
   // The API URL a request may call: the token's (if allowed) or the environment's.
   function resolveApiUrl (claim: string | undefined): string {
-    const raw = claim ?? opts.apiUrl
+    const raw = claim ?? c.API_URL
     if (raw === undefined) throw qualysError.noApiUrl()
     let url: URL
     try { url = new URL(raw) } catch { throw qualysError.hostNotAllowed(raw.slice(0, 100)) }
@@ -68,47 +66,38 @@ export function createQualys (opts: QualysOptions) {
   }
 
   return {
-    // A session for one relay request; throws a RelayError when no allowed API URL exists.
-    session (target: Target, log?: SessionLog): Session {
-      const apiUrl = resolveApiUrl(target.apiUrl)
-      const key = accountKey(apiUrl, target)
+    // One relay request's conversation with Qualys; throws a RelayError when no allowed API URL exists.
+    open (creds: Credentials, purpose: Purpose, log?: Log): Conversation {
+      const apiUrl = resolveApiUrl(creds.apiUrl)
+      const key = accountKey(apiUrl, creds)
       let account = accounts.get(key)
-      if (account === undefined) accounts.set(key, account = createAccount(apiUrl, target, accountOptions))
-      return new Session(account, log)
+      if (account === undefined) {
+        accounts.set(key, account = createAccount(apiUrl, creds, { state, dispatcher, deadlineMs: c.QUALYS_DEADLINE_MS, onCall }))
+      }
+      const conversation: Conversation = {
+        account,
+        deadline: new Deadline(c.QUALYS_DEADLINE_MS),
+        purpose,
+        log,
+        ask: (path, query, extra = {}) => send({ account: conversation.account, deadline: conversation.deadline, purpose, log, path, query, ...extra })
+      }
+      return conversation
     },
-
-    async close () {
-      if (opts.dispatcher === undefined) await dispatcher.close()
-    }
-  }
-}
-
-export type Qualys = ReturnType<typeof createQualys>
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    qualys: Qualys
+    lookupAll: createLookups({
+      state,
+      batching: c.QUALYS_BATCH,
+      maxUrlBytes: c.QUALYS_MAX_URL_BYTES,
+      onCall,
+      onBatchBytes: fastify.metrics.qualysBatchBytes
+    }),
+    health: checkHealth,
+    close: () => dispatcher.close()
   }
 }
 
 // The Qualys IOC client: one undici Agent (keep-alive) owned and closed by this plugin.
 export default fp(async function qualysPlugin (fastify: FastifyInstance) {
-  const c = fastify.config
-  const qualys = createQualys({
-    apiUrl: c.API_URL,
-    qualysHosts: c.QUALYS_HOSTS,
-    connectTimeoutMs: c.QUALYS_CONNECT_TIMEOUT_MS,
-    deadlineMs: c.QUALYS_DEADLINE_MS,
-    retries: c.QUALYS_RETRIES,
-    concurrency: c.QUALYS_CONCURRENCY,
-    cacheTtlS: c.LOOKUP_CACHE_TTL_S,
-    cacheMax: c.LOOKUP_CACHE_MAX,
-    maxUrlBytes: c.QUALYS_MAX_URL_BYTES,
-    onCall: fastify.metrics.qualysCall,
-    onBudget: fastify.metrics.qualysBudget,
-    onBatchBytes: fastify.metrics.qualysBatchBytes,
-    state: fastify.state
-  })
+  const qualys = createQualys(fastify)
   fastify.decorate('qualys', qualys)
   fastify.addHook('onClose', () => qualys.close())
 }, { name: 'qualys', dependencies: ['env', 'metrics', 'state'] })

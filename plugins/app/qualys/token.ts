@@ -1,12 +1,13 @@
-import { request, type Dispatcher } from 'undici'
-import { USER_AGENT } from '../../../lib/version.js'
+import type { Dispatcher } from 'undici'
+import { networkError, qualysError, RelayError } from '../../../lib/errors.js'
+import { scrub } from '../../../lib/secrets.js'
 import type { QualysToken } from '../../../schemas/qualys.js'
 import type { State } from '../state/index.js'
-import { networkError, qualysError, statusError } from '../../../lib/errors.js'
-import { scrub } from '../../../lib/secrets.js'
-import { readText } from './http.js'
+import type { OnCall } from './chain.js'
+import { login, readToken } from './protocol.js'
 
 const TOKEN_LIFETIME_MS = 4 * 3600_000
+const MARGIN_MS = 5 * 60_000 // a token is dropped this long before it expires
 
 // When the Qualys token expires: its `exp` claim if readable, capped at the documented 4 hours.
 function expiry (token: string, now: number): number {
@@ -25,8 +26,7 @@ export interface TokenOptions {
   state: State
   dispatcher: Dispatcher
   deadlineMs: number
-  marginMs: number // a token is dropped this long before it expires
-  onCall?: (outcome: string) => void
+  onCall: OnCall
 }
 
 export interface Tokens {
@@ -35,29 +35,18 @@ export interface Tokens {
   refresh: (stale: string) => Promise<string> // after a 401: one new login shared by concurrent 401s
 }
 
-// POST /auth: Qualys answers 201 with the token as plain text.
-async function login (o: TokenOptions): Promise<QualysToken> {
-  o.onCall?.('login')
-  let status: number
-  let text: string
+async function fetchToken (o: TokenOptions): Promise<QualysToken> {
+  o.onCall('login')
+  let token: string
   try {
-    const res = await request(`${o.apiUrl}/auth`, {
-      method: 'POST',
-      dispatcher: o.dispatcher,
-      signal: AbortSignal.timeout(o.deadlineMs),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': USER_AGENT },
-      body: new URLSearchParams({ username: o.user, password: o.pass, token: 'true' }).toString()
-    })
-    status = res.statusCode
-    text = scrub(await readText(res.body), [o.pass])
+    const answer = await login(o.dispatcher, o.apiUrl, o.user, o.pass, AbortSignal.timeout(o.deadlineMs))
+    token = readToken({ ...answer, text: scrub(answer.text, [o.pass]) })
   } catch (err) {
     if ((err as Error).name === 'TimeoutError') throw qualysError.timeout(o.deadlineMs)
+    if (err instanceof RelayError) throw err
     throw networkError(err, o.apiUrl)
   }
-  if (status < 200 || status >= 300) throw statusError(status, text, true)
-  const token = text.trim()
-  if (token === '') throw qualysError.invalidBody('an empty token')
-  return { token, expiresAt: expiry(token, Date.now()) - o.marginMs }
+  return { token, expiresAt: expiry(token, Date.now()) - MARGIN_MS }
 }
 
 // One credential's token: one login per credential across the replicas (under the store's login
@@ -76,17 +65,19 @@ export function createTokens (o: TokenOptions): Tokens {
   const obtain = async (options: { stale?: string, force?: boolean }): Promise<string> => {
     const known = options.force === true ? undefined : await stored(options.stale)
     if (known !== undefined) return use(known)
+    let release: (() => void) | undefined
     try {
-      return await o.state.exclusive(o.key, 'login', AbortSignal.timeout(o.deadlineMs), async () => {
-        const now = options.force === true ? undefined : await stored(options.stale)
-        if (now !== undefined) return use(now)
-        const t = await login(o)
-        await o.state.tokens.set(o.key, 'token', t, t.expiresAt - Date.now())
-        return use(t)
-      })
+      release = await o.state.lock(o.key, 'login', AbortSignal.timeout(o.deadlineMs))
+      const now = options.force === true ? undefined : await stored(options.stale)
+      if (now !== undefined) return use(now)
+      const t = await fetchToken(o)
+      await o.state.tokens.set(o.key, 'token', t, t.expiresAt - Date.now())
+      return use(t)
     } catch (err) {
       if ((err as Error).name === 'TimeoutError') throw qualysError.timeout(o.deadlineMs)
       throw err
+    } finally {
+      release?.()
     }
   }
   const singleFlight = (stale?: string) => {

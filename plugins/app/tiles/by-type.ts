@@ -7,9 +7,9 @@ const title = (type: string) => type.charAt(0) + type.slice(1).toLowerCase()
 export const byType: TileBuilder = {
   descriptor: descriptor('qualys-ioc-events-by-type', 'donut_graph', 'Qualys IOC events by type',
     'Endpoint events recorded by Qualys IOC in the period, by event type.'),
-  async build ({ session, w, common }) {
+  async build ({ calls, w, common }) {
     const time = timeFilter(w)
-    const counts = await session.together(EVENT_TYPES.map((type) => () => session.count(`type:${type} and ${time}`)))
+    const counts = await calls.together(EVENT_TYPES.map((type) => () => calls.count(`type:${type} and ${time}`)))
     return {
       ...common,
       label_headers: ['Event type', 'Events'],

@@ -1,12 +1,12 @@
 import { huntingUrl } from '../../../lib/qql.js'
 import { PERIODS, type MetricGroupData, type Period, type Tile, type TileData, type TileId } from '../../../schemas/tiles.js'
-import type { Session } from '../qualys/session.js'
+import type { TileCalls } from './calls.js'
 
-// What every tile builder gets: the request's session, the period's window, the fields every
+// What every tile builder gets: the request's Qualys calls, the period's window, the fields every
 // tile-data answer carries, and the platform URL for links (when there is one).
 export interface Window { from: Date, to: Date, period: Period }
 export type Common = Pick<MetricGroupData, 'observed_time' | 'valid_time' | 'cache_scope' | 'hide_legend'>
-export interface TileContext { session: Session, w: Window, common: Common, platform?: string }
+export interface TileContext { calls: TileCalls, w: Window, common: Common, platform?: string }
 
 const DAY = 86_400_000
 export const SPAN: Record<Period, number> = { last_24_hours: DAY, last_7_days: 7 * DAY, last_30_days: 30 * DAY }

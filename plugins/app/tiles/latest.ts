@@ -9,9 +9,9 @@ const cell = (text: string | undefined) => (text ?? '—').replace(/[|\\]/g, (c)
 export const latest: TileBuilder = {
   descriptor: descriptor('qualys-ioc-latest-malicious', 'markdown', 'Latest malicious Qualys IOC events',
     'The 10 newest events scored 8 or more, with a link to hunt for them in Qualys.'),
-  async build ({ session, w, common, platform }) {
+  async build ({ calls, w, common, platform }) {
     const filter = `indicator.score>=8 and ${timeFilter(w)}`
-    const events = await session.historical(filter, 10)
+    const events = await calls.historical(filter, 10)
     const name = (e: QualysEvent) => str(e, 'file.fileName') ?? str(e, 'process.processName') ?? str(e, 'network.remoteDns') ??
       str(e, 'network.remoteIP') ?? str(e, 'handle.name')
     const link = hunting(platform, filter)

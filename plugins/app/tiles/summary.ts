@@ -4,14 +4,14 @@ import { descriptor, hunting, timeFilter, type TileBuilder } from './common.js'
 export const summary: TileBuilder = {
   descriptor: descriptor('qualys-ioc-event-summary', 'metric_group', 'Qualys IOC events',
     'Endpoint events recorded by Qualys IOC in the period: all, malicious (score 8–10) and suspicious (score 2–7).'),
-  async build ({ session, w, common, platform }) {
+  async build ({ calls, w, common, platform }) {
     const time = timeFilter(w)
     const rows: Array<[string, string, string]> = [
       ['view-metadata', 'Events', time],
       ['critical-stop', 'Malicious', `indicator.score:[8..10] and ${time}`],
       ['warning', 'Suspicious', `indicator.score:[2..7] and ${time}`]
     ]
-    const counts = await session.together(rows.map(([, , filter]) => () => session.count(filter)))
+    const counts = await calls.together(rows.map(([, , filter]) => () => calls.count(filter)))
     return {
       ...common,
       data: rows.map(([icon, label, filter], i) => {

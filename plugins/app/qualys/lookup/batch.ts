@@ -1,9 +1,9 @@
-import { QUERIES, TOKEN_PATHS, type Token } from '../../../lib/qql.js'
-import type { Lookup, Observation, QualysEvent } from '../../../schemas/qualys.js'
-import { RelayError } from '../../../lib/errors.js'
-import { kept, MAX_PAGE, newest, type Events, type Found } from './single.js'
-import { BatchRejected } from './http.js'
-import type { EventState, Session } from './session.js'
+import { isIsolable, RelayError } from '../../../../lib/errors.js'
+import { QUERIES, TOKEN_PATHS, type Token } from '../../../../lib/qql.js'
+import type { Lookup, QualysEvent } from '../../../../schemas/qualys.js'
+import { MAX_PAGE } from '../protocol.js'
+import type { Events, EventState, Refused } from './events.js'
+import { newest, type Found, type Looked } from './single.js'
 
 // Batches are an optimisation, never a change of answer (SPEC §4): what one-by-one lookups give.
 // A batch shrinks rather than falls back: refused for its size → halves (and the size that passed
@@ -14,11 +14,14 @@ import type { EventState, Session } from './session.js'
 export const joined = (group: Lookup[]) => group.map((item) => QUERIES[item.type].filter(item.value)).join(' or ')
 export const encodedLength = (filter: string) => encodeURIComponent(filter).length
 
+// What a batch does besides asking: remember a refused size, count a split (metrics).
+export interface BatchLearning { refused: (bytes: number) => Promise<void>, split: () => void }
+
 // What one batched answer says: each observable's events (equality on the fields its token
 // searches), which observables it cannot speak for (an event contains their value without
 // equalling it: Qualys' quoted values are phrase/prefix matches), and whether an event is
 // explained by no observable at all.
-interface Assigned { events: Events[], doubtful: boolean[], unexplained: boolean }
+interface Assigned { events: QualysEvent[][], doubtful: boolean[], unexplained: boolean }
 
 // The lower-cased values of an event's fields for a token (read once per event and token).
 function reader (event: QualysEvent) {
@@ -38,9 +41,9 @@ function reader (event: QualysEvent) {
   }
 }
 
-export function assign (events: Events, group: Lookup[]): Assigned {
+export function assign (events: QualysEvent[], group: Lookup[]): Assigned {
   const wanted = group.map((item) => ({ value: item.value.toLowerCase(), tokens: QUERIES[item.type].tokens }))
-  const out: Events[] = group.map(() => [])
+  const out: QualysEvent[][] = group.map(() => [])
   const doubtful = group.map(() => false)
   let unexplained = false
   for (const event of events) {
@@ -68,62 +71,61 @@ export function assign (events: Events, group: Lookup[]): Assigned {
   return { events: out, doubtful, unexplained }
 }
 
-type Outcome = { events: Events, pageSize: number } | { refused: number } | { failed: unknown }
+type Outcome = { events: QualysEvent[], pageSize: number } | Refused | { failed: unknown }
 
 const halves = <T>(list: T[]): [T[], T[]] => [list.slice(0, Math.ceil(list.length / 2)), list.slice(Math.ceil(list.length / 2))]
-
-// A failure that may belong to one observable's query: worth isolating. Not a refusal of the
-// credential (it stops the session), a throttling wait or the deadline.
-const isolable = (err: unknown) => err instanceof RelayError && ['unknown', 'service unavailable', 'connection error'].includes(err.code)
 const alike = (a: unknown, b: unknown) => a instanceof RelayError && b instanceof RelayError && a.code === b.code && a.message === b.message
+const failureOf = (t: Outcome | Found[]) => Array.isArray(t) ? t[0]?.error : 'failed' in t ? t.failed : undefined
 
 // Up to `need` newest events per observable of the group, for one state.
-export function gatherer (session: Session, need: number, state: EventState) {
+export function gatherer (events: Events, learning: BatchLearning, need: number, state: EventState) {
   async function attempt (group: Lookup[]): Promise<Outcome> {
     const filter = joined(group)
     const pageSize = Math.min(MAX_PAGE, need * group.length)
     try {
-      return { events: await session.events({ filter, pageSize, state, batch: true }), pageSize }
-    } catch (err) {
-      if (err instanceof BatchRejected) return { refused: encodedLength(filter) }
-      return { failed: err }
+      const answer = await events({ filter, pageSize, state, batch: true })
+      return Array.isArray(answer) ? { events: answer, pageSize } : answer
+    } catch (failed) {
+      return { failed }
     }
   }
 
   const gather = async (group: Lookup[]): Promise<Found[]> => group.length === 1
-    ? [await newest(session, QUERIES[(group[0] as Lookup).type].filter((group[0] as Lookup).value), need, state)]
+    ? [await newest(events, QUERIES[(group[0] as Lookup).type].filter((group[0] as Lookup).value), need, state)]
     : settle(group, await attempt(group))
 
   const split = async (group: Lookup[]): Promise<Found[]> => {
-    session.split()
+    learning.split()
     return (await Promise.all(halves(group).map(gather))).flat()
+  }
+
+  // A failure: halves, unless both halves fail alike (Qualys' failure, not a query's).
+  async function isolate (group: Lookup[], failed: unknown): Promise<Found[]> {
+    if (!isIsolable(failed)) return group.map(() => ({ events: [], error: failed }))
+    learning.split()
+    const parts = halves(group)
+    const tries = await Promise.all(parts.map((part) => part.length === 1 ? gather(part) : attempt(part)))
+    const [a, b] = tries.map(failureOf)
+    if (a !== undefined && alike(a, b)) return group.map(() => ({ events: [], error: a }))
+    return (await Promise.all(parts.map((part, i) => {
+      const t = tries[i] as Outcome | Found[]
+      return Array.isArray(t) ? t : settle(part, t)
+    }))).flat()
   }
 
   async function settle (group: Lookup[], outcome: Outcome): Promise<Found[]> {
     if ('refused' in outcome) {
-      await session.refused(outcome.refused)
+      await learning.refused(encodedLength(joined(group)))
       return split(group)
     }
-    if ('failed' in outcome) {
-      if (!isolable(outcome.failed)) return group.map(() => ({ events: [], error: outcome.failed }))
-      session.split()
-      const parts = halves(group)
-      const tries = await Promise.all(parts.map((part) => part.length === 1 ? gather(part) : attempt(part)))
-      const failure = (t: Outcome | Found[]) => Array.isArray(t) ? t[0]?.error : 'failed' in t ? t.failed : undefined
-      const [a, b] = tries.map(failure)
-      if (a !== undefined && alike(a, b)) return group.map(() => ({ events: [], error: a })) // Qualys', not a query's
-      return (await Promise.all(parts.map((part, i) => {
-        const t = tries[i] as Outcome | Found[]
-        return Array.isArray(t) ? t : settle(part, t)
-      }))).flat()
-    }
-    const { events, doubtful, unexplained } = assign(outcome.events, group)
+    if ('failed' in outcome) return isolate(group, outcome.failed)
+    const { events: mine, doubtful, unexplained } = assign(outcome.events, group)
     if (unexplained) return split(group) // an answer the queries do not explain: smaller ones will
     const full = outcome.events.length >= outcome.pageSize
     const found: Array<Found | undefined> = group.map((_, i) => {
-      const mine = events[i] ?? []
-      if (doubtful[i] === true || (full && mine.length < need)) return undefined
-      return { events: mine.slice(0, need) }
+      const theirs = mine[i] ?? []
+      if (doubtful[i] === true || (full && theirs.length < need)) return undefined
+      return { events: theirs.slice(0, need) }
     })
     const alone = group.filter((_, i) => doubtful[i] === true)
     const again = group.filter((_, i) => found[i] === undefined && doubtful[i] !== true)
@@ -141,11 +143,13 @@ export function gatherer (session: Session, need: number, state: EventState) {
 // Active and Historical are asked at once (Historical for the whole limit), then cut to exactly
 // what the one-by-one rule gives: Historical only fills the room Active left, and its errors
 // count only where it was needed.
-export async function lookupBatch (session: Session, group: Lookup[], limit: number): Promise<Observation[]> {
-  const [active, historical] = await Promise.all((['active', 'historical'] as const).map((state) => gatherer(session, limit, state)(group)))
-  return group.map((item, i) => {
-    const found = kept(session, active?.[i] ?? { events: [] }).slice(0, limit)
-    const room = limit - found.length
-    return { ...item, active: found, historical: room > 0 ? kept(session, historical?.[i] ?? { events: [] }).slice(0, room) : [] }
+export async function lookupBatch (events: Events, learning: BatchLearning, group: Lookup[], limit: number): Promise<Looked[]> {
+  const [active, historical] = await Promise.all((['active', 'historical'] as const).map((state) => gatherer(events, learning, limit, state)(group)))
+  return group.map((_, i) => {
+    const a = active?.[i] ?? { events: [] }
+    const kept = { events: a.events.slice(0, limit), error: a.error }
+    const room = limit - kept.events.length
+    const h = historical?.[i] ?? { events: [] }
+    return { active: kept, historical: room > 0 ? { events: h.events.slice(0, room), error: h.error } : { events: [] } }
   })
 }

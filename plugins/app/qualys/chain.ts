@@ -1,0 +1,50 @@
+import type { Account } from './account.js'
+import type { Deadline } from './deadline.js'
+import type { Answer, ApiPath } from './protocol.js'
+
+// The Qualys client is one stack of layers with one shape, `(call, next) => answer`, composed once
+// (plugins/app/qualys/index.ts): a call goes down the stack to the transport and its answer comes
+// back up the same stack; each layer acts on the way down and records what it learnt on the way
+// up. Koa-style functions rather than undici interceptors: every Qualys answer is small and read
+// whole, and most layers are about the relay's shared state (slots, locks, the budget), not the
+// HTTP exchange, so a promise of the whole answer is the simpler contract.
+
+// Whose call it is: investigations (observe, deliberate) may spend the whole budget and go first;
+// tiles and health spend only above the reserve (SPEC §12).
+export type Purpose = 'investigation' | 'tile' | 'health'
+
+export interface Log {
+  error: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+}
+
+export interface Call {
+  account: Account
+  deadline: Deadline
+  purpose: Purpose
+  log?: Log
+  path: ApiPath
+  query: string
+  cached?: boolean // a lookup: one fetch per (credential, query), answers kept LOOKUP_CACHE_TTL_S
+  token?: string // the bearer token: set by the auth layer, or by a caller that logged in itself (health)
+}
+
+export type Next = (call: Call) => Promise<Answer>
+export type Layer = (call: Call, next: Next) => Promise<Answer>
+
+export function compose (layers: Layer[], last: Next): Next {
+  return layers.reduceRight<Next>((next, layer) => (call) => layer(call, next), last)
+}
+
+// What a layer reports for metrics: a call's outcome (HTTP status, retry, cache hit…).
+export type OnCall = (outcome: string) => void
+
+// One relay request's side of its Qualys calls: one credential, one deadline, one purpose, and
+// `ask`, which sends a call down the composed stack.
+export interface Conversation {
+  account: Account
+  deadline: Deadline
+  purpose: Purpose
+  log?: Log
+  ask: (path: ApiPath, query: string, extra?: Pick<Call, 'cached' | 'token'>) => Promise<Answer>
+}

@@ -1,0 +1,25 @@
+import { RelayError } from '../../../lib/errors.js'
+import type { QualysEvent } from '../../../schemas/qualys.js'
+import type { Conversation } from '../qualys/index.js'
+import { bucketsQuery, countQuery, eventsQuery, PATH, readBuckets, readCount, readEvents } from '../qualys/protocol.js'
+
+// What tiles ask Qualys (SPEC §11), through the same composed client as lookups: counts, time
+// buckets and one page of events, all of Qualys' historical time series (state=false, as its
+// own Splunk add-on counts), never cached as lookups are (the tile cache keeps tile data).
+export function tileCalls (c: Conversation) {
+  return {
+    count: async (filter: string): Promise<number> => readCount(await c.ask(PATH.count, countQuery(filter, 'false'))),
+    timeBuckets: async (fromSec: number, toSec: number, buckets: number): Promise<Record<string, number>> =>
+      readBuckets(await c.ask(PATH.buckets, bucketsQuery(fromSec, toSec, buckets))),
+    historical: async (filter: string, pageSize: number): Promise<QualysEvent[]> =>
+      readEvents(await c.ask(PATH.events, eventsQuery({ filter, pageSize, state: 'false' })), false) as QualysEvent[],
+    // Calls that only make sense together (one tile): the first failure stops those not yet made,
+    // so a failed tile spends no more of the Qualys budget.
+    together: <T>(calls: Array<() => Promise<T>>): Promise<T[]> => Promise.all(calls.map((call) => call().catch((err: unknown) => {
+      if (err instanceof RelayError) c.deadline.stopOnce(err)
+      throw err
+    })))
+  }
+}
+
+export type TileCalls = ReturnType<typeof tileCalls>
