@@ -4,7 +4,7 @@
 // relay needs, 2 on a usage error. In the container image: node dist/scripts/check-qualys.js …
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
-import { checkTenant, formatReport } from '../lib/tenant-check.js'
+import { checkTenant, formatReport } from './tenant-check.js'
 
 const usage = 'Usage: npm run check-qualys -- --api-url <https://gateway.…> --user <qualys user>   (password: QUALYS_PASSWORD or a prompt)'
 

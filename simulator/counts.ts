@@ -17,11 +17,15 @@ export function timeBuckets (opts: SimulatorOptions, res: http.ServerResponse, u
   const width = (to - from) / n
   const first = opts.bucketAlignment === 'from' ? from : Math.floor(from / width) * width
   const times = pool.map((e) => ordinal('event.datetime', e.dateTime)).filter((t) => t >= from && t <= to)
+  const spell = (ms: number) => {
+    const iso = new Date(ms).toISOString()
+    return opts.bucketKeys === 'seconds' ? iso.replace('.000Z', 'Z') : opts.bucketKeys === 'offset' ? iso.replace('Z', '+0000') : iso
+  }
   const answer: Record<string, number> = {}
   for (let i = 0; i < n; i++) {
     const start = first + i * width
     const end = start + width
-    answer[`${new Date(start).toISOString()}_${new Date(end).toISOString()}`] = times.filter((t) => t >= start && t < end).length
+    answer[`${spell(start)}_${spell(end)}`] = times.filter((t) => t >= start && t < end).length
   }
   call.status = 200
   res.writeHead(200, headers).end(JSON.stringify(answer))

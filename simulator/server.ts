@@ -43,15 +43,19 @@ function count (ctx: SimContext, req: http.IncomingMessage, res: http.ServerResp
 export function handler (ctx: SimContext, started: number) {
   return (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://simulator')
+    if (req.method === 'GET' && url.pathname === '/ioc/') {
+      return res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(HUNTING_PAGE)
+    }
     const path = req.method === 'POST' && url.pathname === '/auth'
       ? 'auth'
       : req.method === 'GET' ? API_PATHS[url.pathname] : undefined
-    if (path === undefined && req.method === 'GET' && url.pathname === '/ioc/') {
-      return res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(HUNTING_PAGE)
-    }
-    if (path === undefined) return res.writeHead(404).end('Not Found')
-    const call: SimCall = { path, status: 0, at: Date.now() - started }
+    // Every request is recorded (a test may assert that only GETs and the login were made).
+    const call: SimCall = { method: req.method ?? '', target: req.url ?? '', path: path ?? 'other', status: 0, at: Date.now() - started }
     ctx.sim.calls.push(call)
+    if (path === undefined) {
+      call.status = 404
+      return res.writeHead(404).end('Not Found')
+    }
     if (refusedTarget(ctx, req, res, url, call)) return
     count(ctx, req, res, path)
     sleep(ctx.sim.latencyMs)

@@ -9,7 +9,9 @@ export type Fault =
   | { pass: true } // no fault for this call: lets a test aim at the Nth call
 
 export interface SimCall {
-  path: 'auth' | ApiPath
+  method: string // every request is recorded, whatever its method and path
+  target: string // the request target as sent (path and query, encoded)
+  path: 'auth' | ApiPath | 'other'
   user?: string
   token?: string
   filter?: string
@@ -40,6 +42,9 @@ export interface SimulatorOptions {
   targetLimit?: { bytes: number, status?: number }
   // Where the docs are silent, variants a tenant might play (the tenant check detects each):
   bucketAlignment?: 'epoch' | 'from' // time buckets on multiples of their width (documented) or cut from fromDate
+  // How bucket keys spell their times: as the docs' sample (2025-11-26T04:48:00.000Z), without
+  // milliseconds (…T04:48:00Z), or with a numeric offset as events carry it (…T04:48:00.000+0000).
+  bucketKeys?: 'documented' | 'seconds' | 'offset'
   ignoreSort?: boolean // answers in storage order whatever `sort` says
   // Which spelling the concurrency header takes (qualys-api.md §2.6: both are documented).
   concurrencyHeaderName?: 'x-concurrency-limit-limit' | 'x-concurrencylimit-limit'

@@ -1,20 +1,22 @@
-import { request, type Dispatcher } from 'undici'
-import { SORT } from './qql.js'
-import { scrub } from './secrets.js'
-import { USER_AGENT } from './version.js'
+import type { Dispatcher } from 'undici'
+import { scrub } from '../lib/secrets.js'
+import {
+  bucketsQuery, countQuery, eventsQuery, get, HEADER, header, isOk, login, PATH, REFUSALS, type Answer, type ApiPath
+} from '../plugins/app/qualys/protocol.js'
 
 // The tenant check (SPEC §8): what an operator's own Qualys tenant does where the documentation
 // is silent, read-only and within a small number of calls, and the relay settings that follow.
-// Nothing it prints holds the password or the token.
+// It speaks Qualys through the relay's own protocol module (plugins/app/qualys/protocol.ts):
+// the same login, queries, headers and refusal statuses. Nothing it prints holds the password
+// or the token.
 
 export interface CheckOptions { apiUrl: string, user: string, password: string, dispatcher?: Dispatcher, now?: Date }
 export interface CheckRow { check: string, result: string, ok: boolean }
 export interface CheckReport { rows: CheckRow[], settings: Record<string, string>, calls: number, ok: boolean }
 
 const TARGETS = [2000, 4000, 8000, 16000] // request-target lengths probed, shortest first
-const REFUSALS = new Set([400, 413, 414, 431])
 const DUMMY = (i: number) => `file.hash.sha256: "${i.toString(16).padStart(64, '0')}"` // matches nothing
-const cut = (text: string) => text.replace(/\s+/g, ' ').trim().slice(0, 120)
+const TIMEOUT_MS = 20_000
 
 interface Probe {
   opts: CheckOptions
@@ -28,58 +30,49 @@ interface Probe {
 }
 
 const add = (p: Probe, check: string, result: string, ok = true) => { p.rows.push({ check, result, ok }) }
-const clean = (p: Probe, text: string) => cut(scrub(text, [p.opts.password, p.token]))
-const json = (text: string): unknown => { try { return JSON.parse(text) } catch { return undefined } }
-const sort = `sort=${encodeURIComponent(SORT)}`
+const clean = (p: Probe, text: string) => scrub(text, [p.opts.password, p.token]).replace(/\s+/g, ' ').trim().slice(0, 120)
+const parsed = (text: string): unknown => { try { return JSON.parse(text) } catch { return undefined } }
 
-async function get (p: Probe, path: string, query: string) {
+async function ask (p: Probe, path: ApiPath, query: string): Promise<Answer & { length: number }> {
   p.calls++
-  const res = await request(`${p.api}${path}?${query}`, {
-    dispatcher: p.opts.dispatcher,
-    headers: { authorization: `Bearer ${p.token}`, accept: 'application/json', 'user-agent': USER_AGENT },
-    signal: AbortSignal.timeout(20_000)
-  })
-  return { status: res.statusCode, headers: res.headers, text: await res.body.text(), length: path.length + 1 + query.length }
+  return { ...await get(p.opts.dispatcher, `${p.api}${path}?${query}`, p.token, AbortSignal.timeout(TIMEOUT_MS)), length: path.length + 1 + query.length }
 }
 
 // 1. Login (POST /auth): the relay cannot work without it.
-async function login (p: Probe): Promise<boolean> {
+async function signIn (p: Probe): Promise<boolean> {
   p.calls++
-  const res = await request(`${p.api}/auth`, {
-    method: 'POST',
-    dispatcher: p.opts.dispatcher,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': USER_AGENT },
-    body: new URLSearchParams({ username: p.opts.user, password: p.opts.password, token: 'true' }).toString(),
-    signal: AbortSignal.timeout(20_000)
-  })
-  const text = await res.body.text()
-  if (res.statusCode < 200 || res.statusCode >= 300) {
-    add(p, 'login (POST /auth)', `refused: HTTP ${res.statusCode} ${clean(p, text)}`, false)
+  const answer = await login(p.opts.dispatcher, p.api, p.opts.user, p.opts.password, AbortSignal.timeout(TIMEOUT_MS))
+  if (!isOk(answer.status)) {
+    add(p, 'login (POST /auth)', `refused: HTTP ${answer.status} ${clean(p, answer.text)}`, false)
     return false
   }
-  p.token = text.trim()
-  add(p, 'login (POST /auth)', `HTTP ${res.statusCode}, a token`)
+  p.token = answer.text.trim()
+  add(p, 'login (POST /auth)', `HTTP ${answer.status}, a token`)
   return true
 }
 
-// 2. The events call the relay makes, and the headers it learns from.
+// 2. The events call the relay makes, and the headers it learns from: the cap on calls in
+// flight, and the subscription's budget (the reserve the relay keeps for investigations).
 async function events (p: Probe) {
-  const first = await get(p, '/ioc/events', `pageSize=1&state=true&${sort}`)
+  const first = await ask(p, PATH.events, eventsQuery({ pageSize: 1, state: 'true' }))
   const ok = first.status === 200 || first.status === 204
   add(p, 'events (GET /ioc/events, state=true, sort)', ok ? `HTTP ${first.status}` : `HTTP ${first.status} ${clean(p, first.text)}`, ok)
-  const header = (name: string) => { const v = first.headers[name]; return Array.isArray(v) ? v[0] : v }
-  const spelling = ['x-concurrency-limit-limit', 'x-concurrencylimit-limit'].find((name) => header(name) !== undefined)
-  const concurrency = spelling === undefined ? undefined : Number(header(spelling))
-  add(p, 'concurrency header', spelling === undefined ? 'not sent (Qualys documents 2 by default)' : `${spelling}: ${header(spelling)}`)
-  p.settings.QUALYS_CONCURRENCY = String(concurrency !== undefined && Number.isInteger(concurrency) && concurrency >= 1 ? concurrency : 2)
-  const rate = ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-window-sec'].filter((name) => header(name) !== undefined)
-  add(p, 'rate-limit headers', rate.length === 0 ? 'not sent' : rate.map((name) => `${name}: ${header(name)}`).join(', '))
+  const spelling = HEADER.concurrency.find((name) => header(first.headers, name) !== undefined)
+  add(p, 'concurrency header', spelling === undefined ? 'not sent (Qualys documents 2 by default)' : `${spelling}: ${header(first.headers, spelling)}`)
+  p.settings.QUALYS_CONCURRENCY = String(first.seen?.concurrency ?? 2)
+  const rate = [HEADER.limit, HEADER.remaining, HEADER.window].filter((name) => header(first.headers, name) !== undefined)
+  add(p, 'rate-limit headers', rate.length === 0 ? 'not sent' : rate.map((name) => `${name}: ${header(first.headers, name)}`).join(', '))
+  const budget = first.seen?.budget
+  if (budget !== undefined) {
+    const window = budget.windowSec === undefined ? 'an unstated window' : `${budget.windowSec} s`
+    add(p, 'API budget', `${budget.limit} calls per ${window}, ${budget.remaining} left now`)
+  }
 }
 
 // 3. Newest first: the order that makes batched and one-by-one answers the same.
 async function newestFirst (p: Probe) {
-  const recent = await get(p, '/ioc/events', `pageSize=10&filter=${encodeURIComponent(p.month)}&state=false&${sort}`)
-  const list = json(recent.text)
+  const recent = await ask(p, PATH.events, eventsQuery({ filter: p.month, pageSize: 10, state: 'false' }))
+  const list = parsed(recent.text)
   const times = (Array.isArray(list) ? list as Array<{ dateTime?: unknown }> : [])
     .map((e) => typeof e.dateTime === 'string' ? Date.parse(e.dateTime.replace(/([+-]\d\d)(\d\d)$/, '$1:$2')) : NaN).filter((t) => !Number.isNaN(t))
   const sorted = times.every((t, i) => i === 0 || t <= (times[i - 1] as number))
@@ -91,8 +84,8 @@ async function newestFirst (p: Probe) {
 
 // 4. The count endpoint (tiles), and whether leaving `state` out means state=false.
 async function counts (p: Probe) {
-  const counted = await Promise.all(['', '&state=false'].map((state) => get(p, '/ioc/events/count', `filter=${encodeURIComponent(p.month)}${state}`)))
-  const values = counted.map((c) => (json(c.text) as { count?: unknown } | undefined)?.count)
+  const counted = await Promise.all([undefined, 'false' as const].map((state) => ask(p, PATH.count, countQuery(p.month, state))))
+  const values = counted.map((c) => (parsed(c.text) as { count?: unknown } | undefined)?.count)
   if (counted.some((c) => c.status !== 200) || values.some((c) => typeof c !== 'number')) {
     const bad = counted.find((c) => c.status !== 200) ?? counted[0]
     add(p, 'count (GET /ioc/events/count)', `HTTP ${bad?.status} ${clean(p, bad?.text ?? '')}`, false)
@@ -106,8 +99,8 @@ async function counts (p: Probe) {
 async function buckets (p: Probe) {
   const width = 3600
   const from = Math.floor(p.now.getTime() / 1000) - 5 * width - 1234 // deliberately not on a multiple
-  const res = await get(p, '/ioc/events/count/time-buckets', `fromDate=${from}&toDate=${from + 5 * width}&bucketCount=5`)
-  const keys = Object.keys((json(res.text) ?? {}) as object).map((k) => Date.parse(k.split('_')[0] ?? '') / 1000).sort((a, b) => a - b)
+  const res = await ask(p, PATH.buckets, bucketsQuery(from, from + 5 * width, 5))
+  const keys = Object.keys((parsed(res.text) ?? {}) as object).map((k) => Date.parse(k.split('_')[0] ?? '') / 1000).sort((a, b) => a - b)
   if (res.status !== 200 || keys.length === 0 || keys.some(Number.isNaN)) add(p, 'time buckets', `HTTP ${res.status} ${clean(p, res.text)}`, false)
   else if (keys[0] === Math.floor(from / width) * width) add(p, 'time buckets', 'aligned to the epoch, as documented (the relay asks aligned windows)')
   else if (keys[0] === from) add(p, 'time buckets', 'cut from fromDate (the relay asks aligned windows: either works)')
@@ -119,9 +112,9 @@ async function longestTarget (p: Probe) {
   let longest = 0
   for (const target of TARGETS) {
     const terms: string[] = []
-    const base = `pageSize=1000&state=true&${sort}&filter=`.length + '/ioc/events?'.length
-    while (base + encodeURIComponent(terms.join(' or ')).length < target - 120) terms.push(DUMMY(terms.length))
-    const probe = await get(p, '/ioc/events', `pageSize=1000&state=true&${sort}&filter=${encodeURIComponent(terms.join(' or '))}`)
+    const query = () => eventsQuery({ filter: terms.join(' or '), pageSize: 1000, state: 'true' })
+    while (PATH.events.length + 1 + query().length < target - 120) terms.push(DUMMY(terms.length))
+    const probe = await ask(p, PATH.events, query())
     if (probe.status === 200 || probe.status === 204) longest = probe.length
     else if (REFUSALS.has(probe.status)) break
     else { add(p, 'longest request target', `HTTP ${probe.status} at ${probe.length} bytes: ${clean(p, probe.text)}`, false); return }
@@ -139,7 +132,7 @@ export async function checkTenant (opts: CheckOptions): Promise<CheckReport> {
   const now = opts.now ?? new Date()
   const month = `event.datetime:["${new Date(now.getTime() - 30 * 86_400_000).toISOString()}".."${now.toISOString()}"]`
   const p: Probe = { opts, api: opts.apiUrl.replace(/\/+$/, ''), token: '', calls: 0, rows: [], settings: {}, now, month }
-  if (await login(p)) {
+  if (await signIn(p)) {
     for (const step of [events, newestFirst, counts, buckets, longestTarget]) await step(p)
   }
   return { rows: p.rows, settings: p.settings, calls: p.calls, ok: p.rows.every((r) => r.ok) }
