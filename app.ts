@@ -4,42 +4,50 @@ import AutoLoad from '@fastify/autoload'
 import type { Server } from 'node:http'
 import { LogController, type FastifyHttpOptions, type FastifyInstance } from 'fastify'
 import { jsonBodies } from './lib/body.js'
+import { frameworkError } from './lib/errors.js'
 import { errorHandlers } from './lib/framework-errors.js'
-import { warmUp } from './lib/lazy-compilers.js'
-import { loadPrecompiled, schemaCompilers } from './lib/schema-compilers.js'
+import { schemaCompilers, type SchemaCompilers } from './lib/schema-compilers.js'
 
 export interface AppOptions {
   // Environment to read the configuration from (tests pass their own); process.env otherwise.
   env?: Record<string, string | undefined>
+  // This server's schema compilers (serverOptions()): warmed up once the server listens.
+  compilers?: SchemaCompilers
 }
 
 // Errors Node's HTTP server answers before Fastify sees a request (headers over 16 KB, a client
 // too slow to send its request): still the framework error shape, never a bare status line.
-const CLIENT_ERRORS: Record<string, [number, string, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'The request headers are larger than the relay accepts.'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'The request did not arrive in time.']
-}
+const CLIENT_ERRORS: Record<string, number> = { HPE_HEADER_OVERFLOW: 431, ERR_HTTP_REQUEST_TIMEOUT: 408 }
 function clientErrorHandler (err: Error & { code?: string }, socket: Socket) {
-  const [status, message, reason] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'The request could not be parsed.']
-  const body = JSON.stringify({ code: status, message, reason })
+  const error = frameworkError(CLIENT_ERRORS[err.code ?? ''] ?? 400)
+  const body = JSON.stringify(error)
   const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage
   if (socket.writable && answering?.headersSent !== true) {
-    socket.end(`HTTP/1.1 ${status} ${message}\r\n` +
+    socket.end(`HTTP/1.1 ${error.code} ${error.message}\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
   } else socket.destroy()
 }
 
-// Server options shared by server.ts and test/helper.ts.
+// Server options shared by server.ts, the demo, the bench and the tests.
 export const options: FastifyHttpOptions<Server> = {
   clientErrorHandler,
   // Node checks the header and request timeouts on this interval (default 30 s: cuts came late).
   http: { connectionsCheckingInterval: 1000 },
   ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
-  // Schemas compiled by `npm run build`; from the sources, on first use (lib/schema-compilers.ts).
-  schemaController: { compilersFactory: schemaCompilers(loadPrecompiled(path.join(import.meta.dirname, 'compiled-schemas'))) as never },
   routerOptions: { ignoreTrailingSlash: true },
   logController: new LogController({ disableRequestLogging: true }),
   return503OnClosing: true
+}
+
+// Where `npm run build` writes every route's compiled schemas: beside the compiled app.
+const COMPILED_SCHEMAS = path.join(import.meta.dirname, 'compiled-schemas')
+
+// `options` with a server's own schema compilers (lib/schema-compilers.ts): the build's code,
+// else compiled on first use. One per server: nothing is shared between apps in a process.
+export function serverOptions (compiled = COMPILED_SCHEMAS): { options: FastifyHttpOptions<Server>, compilers: SchemaCompilers } {
+  const compilers = schemaCompilers(compiled)
+  const { buildValidator, buildSerializer } = compilers
+  return { options: { ...options, schemaController: { compilersFactory: { buildValidator, buildSerializer } } }, compilers }
 }
 
 // Logger settings shared by server.ts, the demo and the tests: no header is logged at all (the
@@ -53,7 +61,8 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
   const dir = import.meta.dirname
 
   await fastify.register(AutoLoad, { dir: path.join(dir, 'plugins/external'), options: opts })
-  await fastify.register(AutoLoad, { dir: path.join(dir, 'plugins/app'), options: opts })
+  // One plugin per file or folder (its index); the folders' own subfolders are modules, not plugins.
+  await fastify.register(AutoLoad, { dir: path.join(dir, 'plugins/app'), options: opts, maxDepth: 1 })
 
   jsonBodies(fastify, fastify.config.BODY_LIMIT)
 
@@ -67,7 +76,14 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
   errorHandlers(fastify)
 
   // Schemas the build did not compile: on first use, or in the background once the server listens.
-  fastify.addHook('onListen', async () => { setImmediate(warmUp) })
+  // A compiled relay without the build's schemas still answers, but says so.
+  const { compilers } = opts
+  if (compilers !== undefined) {
+    fastify.addHook('onListen', async () => { setImmediate(compilers.warmUp) })
+    if (!compilers.built && import.meta.filename.endsWith('.js')) {
+      fastify.log.warn({ expected: COMPILED_SCHEMAS }, 'no compiled schemas beside the relay (npm run build writes them): every schema compiles at run time')
+    }
+  }
 
   // Graceful shutdown: connections that carried in-flight requests are closed after their answer,
   // so close() need not wait for clients' keep-alive to time out.

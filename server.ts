@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import Fastify from 'fastify'
 import fp from 'fastify-plugin'
 import closeWithGrace from 'close-with-grace'
-import app, { loggerRedaction, options } from './app.js'
+import app, { loggerRedaction, serverOptions } from './app.js'
 
 if (existsSync('.env')) process.loadEnvFile('.env')
 
@@ -12,6 +12,7 @@ if (!Number.isInteger(grace) || grace < 0) {
   process.exit(1)
 }
 const level = process.env.LOG_LEVEL ?? 'info'
+const { options, compilers } = serverOptions()
 const server = Fastify({
   ...options,
   logger: {
@@ -23,7 +24,7 @@ const server = Fastify({
   }
 })
 
-server.register(fp(app))
+server.register(fp(app), { compilers })
 
 closeWithGrace({ delay: grace }, async ({ err, signal }) => {
   if (err !== undefined) server.log.error({ err }, 'closing after an error')

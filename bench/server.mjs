@@ -3,9 +3,10 @@
 import Fastify from 'fastify'
 import fp from 'fastify-plugin'
 
-const { default: app, options } = await import(process.env.BENCH_APP ?? '../dist/app.js')
+const { default: app, serverOptions } = await import(process.env.BENCH_APP ?? '../dist/app.js')
+const { options, compilers } = serverOptions()
 const server = Fastify({ ...options, logger: { level: process.env.LOG_LEVEL ?? 'info' } })
-await server.register(fp(app))
+await server.register(fp(app), { compilers })
 const bare = JSON.stringify({ data: Array.from({ length: 5 }, (_, i) => ({ id: `ref-${i}`, title: 't', description: 'd', url: 'https://x', categories: ['Search', 'Qualys'] })) })
 server.post('/bench/bare', async (request, reply) => reply.type('application/json').send(bare))
 await server.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })

@@ -8,26 +8,10 @@ import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
 
-export type Build<F> = (routeSchema: never) => F
+export type Build<F> = (routeSchema: unknown) => F
 export type Validate = ((data: unknown) => unknown) & { errors?: unknown }
 export type Serialize = (data: unknown) => string
 type Selector<F> = (externalSchemas: unknown, options: unknown) => Build<F>
-
-// Compilations not done yet: warmUp runs them one per event-loop turn.
-const pending = new Set<() => void>()
-
-export function warmUp (): void {
-  const next = pending.values().next()
-  if (next.done === true) return
-  next.value()
-  setImmediate(warmUp)
-}
-
-// One selector each, as Fastify keeps them (Ajv instances are pooled by options, not per context).
-let validators: Selector<Validate> | undefined
-let serializers: Selector<Serialize> | undefined
-const validatorSelector = () => (validators ??= (require('@fastify/ajv-compiler') as () => Selector<Validate>)())
-const serializerSelector = () => (serializers ??= (require('@fastify/fast-json-stringify-compiler') as { SerializerSelector: () => Selector<Serialize> }).SerializerSelector())
 
 // A compiled function standing in for one that is made on its first call (`get`): the validator
 // passes on its errors, as Fastify reads them from the function it was given.
@@ -42,20 +26,37 @@ export function deferredValidator (get: () => Validate): Validate {
 }
 export const deferredSerializer = (get: () => Serialize): Serialize => (data) => get()(data)
 
-function lazy<F> (selector: () => Selector<F>, deferred: (get: () => F) => F) {
-  return (externalSchemas: unknown, options: unknown): Build<F> => {
-    let build: Build<F> | undefined
-    return (routeSchema: never): F => {
-      let compiled: F | undefined
-      const compile = (): F => {
-        pending.delete(compile)
-        return (compiled ??= (build ??= selector()(externalSchemas, options))(routeSchema))
+// One app's run-time compilers: its own selectors (Ajv instances are pooled by options, as Fastify
+// keeps them) and its own list of compilations not done yet.
+export function lazyCompilers () {
+  const pending = new Set<() => void>()
+  let validators: Selector<Validate> | undefined
+  let serializers: Selector<Serialize> | undefined
+  const validatorSelector = () => (validators ??= (require('@fastify/ajv-compiler') as () => Selector<Validate>)())
+  const serializerSelector = () => (serializers ??= (require('@fastify/fast-json-stringify-compiler') as { SerializerSelector: () => Selector<Serialize> }).SerializerSelector())
+
+  function lazy<F> (selector: () => Selector<F>, deferred: (get: () => F) => F) {
+    return (externalSchemas: unknown, options: unknown): Build<F> => {
+      let build: Build<F> | undefined
+      return (routeSchema) => {
+        let compiled: F | undefined
+        const compile = (): F => {
+          pending.delete(compile)
+          return (compiled ??= (build ??= selector()(externalSchemas, options))(routeSchema))
+        }
+        pending.add(compile)
+        return deferred(() => compiled ?? compile())
       }
-      pending.add(compile)
-      return deferred(() => compiled ?? compile())
     }
   }
-}
 
-export const lazyValidator = lazy(validatorSelector, deferredValidator)
-export const lazySerializer = lazy(serializerSelector, deferredSerializer)
+  // Compilations not done yet, one per event-loop turn.
+  function warmUp (): void {
+    const next = pending.values().next()
+    if (next.done === true) return
+    next.value()
+    setImmediate(warmUp)
+  }
+
+  return { validator: lazy(validatorSelector, deferredValidator), serializer: lazy(serializerSelector, deferredSerializer), warmUp }
+}

@@ -14,30 +14,34 @@ import { contextKey, schemaKey, type Kind, type RouteSchema } from '../lib/schem
 const require = createRequire(import.meta.url)
 
 type Store = (route: RouteSchema, source: string) => void
-type Standalone = (opts: { readMode: false, storeFunction: Store }) => (externalSchemas: unknown, options: unknown) => unknown
+const { StandaloneValidator } = require('@fastify/ajv-compiler') as typeof import('@fastify/ajv-compiler')
+const { StandaloneSerializer } = require('@fastify/fast-json-stringify-compiler') as typeof import('@fastify/fast-json-stringify-compiler')
 
 export async function compileSchemas (outDir: string): Promise<{ schemas: number, modules: number }> {
   const keys: Record<string, number> = {}
   const code: string[] = []
   const indexOf = new Map<string, number>()
-  const writing = (kind: Kind, standalone: Standalone, extra: object) => (externalSchemas: unknown, opts: unknown) => {
-    // The key is made of what Fastify passes, as the relay will see it at run time.
+  // The key is made of what Fastify passes, as the relay will see it at run time.
+  const storing = (kind: Kind, externalSchemas: unknown, opts: unknown): Store => {
     const context = contextKey(kind, externalSchemas, opts)
-    const store: Store = (route, source) => {
+    return (route, source) => {
       let index = indexOf.get(source)
       if (index === undefined) indexOf.set(source, (index = code.push(source) - 1))
       keys[schemaKey(context, route)] = index
     }
-    return standalone({ readMode: false, storeFunction: store })(externalSchemas, { ...(opts as object), ...extra })
   }
   const fastify = Fastify({
     ...options,
     logger: false,
     schemaController: {
       compilersFactory: {
-        buildValidator: writing('validator', require('@fastify/ajv-compiler').StandaloneValidator, {}),
-        buildSerializer: writing('serializer', require('@fastify/fast-json-stringify-compiler').StandaloneSerializer, { inlineValidators: true })
-      } as never
+        // Each gets a copy of the options: the standalone compilers write into the object they are
+        // given, and the run-time key must be made of what Fastify passes, untouched.
+        buildValidator: (externalSchemas, opts) =>
+          StandaloneValidator({ readMode: false, storeFunction: storing('validator', externalSchemas, opts) })(externalSchemas, { ...opts }),
+        buildSerializer: (externalSchemas, opts) =>
+          StandaloneSerializer({ readMode: false, storeFunction: storing('serializer', externalSchemas, opts) })(externalSchemas, { ...opts, inlineValidators: true })
+      }
     }
   })
   // Routes and schemas do not depend on the configuration: any valid one will do.

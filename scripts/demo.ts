@@ -6,7 +6,7 @@ import closeWithGrace from 'close-with-grace'
 import { createSigner } from 'fast-jwt'
 import Fastify from 'fastify'
 import fp from 'fastify-plugin'
-import app, { loggerRedaction, options } from '../app.js'
+import app, { loggerRedaction, serverOptions } from '../app.js'
 import { startSimulator } from '../simulator/index.js'
 import { loadFixtures } from '../simulator/fixtures/index.js'
 
@@ -22,6 +22,7 @@ const sim = await startSimulator({
   accounts: { [account.user]: account.pass }
 })
 const secret = randomBytes(32).toString('hex')
+const { options, compilers } = serverOptions()
 const relay = Fastify({
   ...options,
   logger: {
@@ -31,7 +32,8 @@ const relay = Fastify({
   }
 })
 await relay.register(fp(app), {
-  env: { ...process.env, API_URL: sim.url, PLATFORM_URL: sim.url, SECRET_KEY: secret, PORT: String(port), HOST: host }
+  env: { ...process.env, API_URL: sim.url, PLATFORM_URL: sim.url, SECRET_KEY: secret, PORT: String(port), HOST: host },
+  compilers
 })
 
 closeWithGrace({ delay: 5000 }, async () => {

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import app, { loggerRedaction, options } from '../../app.js'
+import app, { loggerRedaction, serverOptions } from '../../app.js'
 import { startSimulator, type SimulatorOptions } from '../../simulator/index.js'
 import { ctimErrors } from './ctim.js'
 import { allLogs, registerSecret, SECRET_KEY, simulators } from './secrets.js'
@@ -21,8 +21,8 @@ export async function build (
   t: Tap,
   env: Record<string, string | undefined> = {},
   extra?: (fastify: FastifyInstance) => void,
-  serverOptions: Partial<typeof options> = {}
-): Promise<TestApp> {
+  compiled?: string // where the build's compiled schemas are (none from the sources: run-time compilers)
+): Promise<TestApp & { compilers: ReturnType<typeof serverOptions>['compilers'] }> {
   const logs: string[] = []
   const stream = new Writable({
     write (chunk, _enc, cb) {
@@ -31,11 +31,12 @@ export async function build (
       cb()
     }
   })
-  const fastify = Fastify({ ...options, ...serverOptions, logger: { level: 'trace', stream, redact: loggerRedaction } })
+  const { options, compilers } = serverOptions(compiled)
+  const fastify = Fastify({ ...options, logger: { level: 'trace', stream, redact: loggerRedaction } })
   // The overload guard (503 when the event loop lags) is off unless a test sets it: on a loaded
   // 2-core machine a parallel test job can stall the loop past its 1 s default and turn an
   // unrelated assertion into a 503 (the overload test sets its own bound).
-  await fastify.register(fp(app), { env: { SECRET_KEY, LOG_LEVEL: 'trace', MAX_EVENT_LOOP_DELAY_MS: '0', ...env } })
+  await fastify.register(fp(app), { env: { SECRET_KEY, LOG_LEVEL: 'trace', MAX_EVENT_LOOP_DELAY_MS: '0', ...env }, compilers })
   fastify.addHook('onSend', async (request, reply, payload) => {
     if (!CTIM_ROUTES.has(request.routeOptions.url ?? '') || typeof payload !== 'string') return payload
     // A 5xx here is the serializer (or a bug) refusing an answer: as much a failure as bad CTIM.
@@ -50,7 +51,7 @@ export async function build (
   if (extra !== undefined) fastify.register(async (f) => extra(f))
   await fastify.ready()
   t.teardown(() => fastify.close())
-  return { app: fastify, logs }
+  return { app: fastify, logs, compilers }
 }
 
 export async function withSimulator (t: Tap & { teardown: (fn: () => unknown) => void }, opts: SimulatorOptions = {}) {
