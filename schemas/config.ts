@@ -2,8 +2,8 @@ import { Type, type Static } from '@sinclair/typebox'
 
 const ms = (fallback: number) => Type.Integer({ minimum: 1, default: fallback })
 
-// The environment the relay reads; @fastify/env validates it at start-up and names the variable
-// that is wrong. Lists stay comma-separated strings here and are parsed by their plugins.
+// The environment the relay reads; plugins/external/env.ts checks it at start-up and names the
+// variable that is wrong. Lists stay comma-separated strings here and are parsed by their plugins.
 export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9090 }),
   HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),

@@ -23,8 +23,9 @@ export const TileSchema = Type.Object({
 }, { $id: 'Tile', description: 'A dashboard tile that XDR can show' })
 export type Tile = Static<typeof TileSchema>
 
-// Ajv checks `tile_id` and `period` by hand (app.ts names the field and the allowed values): the
-// allowed periods depend on the tile, and an unknown tile must not read as a missing field.
+// Ajv checks only that `tile_id` and `period` are strings; their values are checked by the route
+// (routes/tiles/index.ts names the field and the allowed values): the allowed periods depend on
+// the tile, and an unknown tile must not read as a missing field.
 export const TileBodySchema = Type.Object({ tile_id: Type.String({ minLength: 1 }) }, { additionalProperties: true, examples: [{ tile_id: 'qualys-ioc-event-summary' }] })
 export const TileDataBodySchema = Type.Object({
   tile_id: Type.String({ minLength: 1 }),

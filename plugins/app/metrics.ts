@@ -71,7 +71,8 @@ export async function createMetrics () {
 export default fp(async function metricsPlugin (fastify: FastifyInstance) {
   const { METRICS_PORT: port, METRICS_HOST: host } = fastify.config
   if (port === undefined) {
-    fastify.decorate('metrics', { enabled: false, qualysCall: () => {}, qualysBudget: () => {}, qualysBatchBytes: () => {}, redisUp: () => {}, redisFallback: () => {} })
+    const off = () => {}
+    fastify.decorate('metrics', { enabled: false, qualysCall: off, qualysBudget: off, qualysBatchBytes: off, redisUp: off, redisFallback: off })
     return
   }
   const metrics = await createMetrics()

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { createCtimBuilder, rfc3339 } from '../../plugins/app/ctim/index.js'
+import { createCtimBuilder } from '../../plugins/app/ctim/index.js'
+import { rfc3339 } from '../../plugins/app/ctim/mapping.js'
 import { ctimErrors } from '../helper.js'
 
 const build = createCtimBuilder()

@@ -4,8 +4,7 @@ import {
   ALL_TYPES_ANSWER, ALL_TYPES_REQUEST, EVENT, INDICATOR_ID, I_FILE_ACTIVE, J_FILE_ACTIVE, OBSERVABLES as O, REQUEST_TIME,
   S_FILE_ACTIVE, S_FILE_HISTORICAL, indicator, judgement, relationship, sighting
 } from '../golden/expected.js'
-
-const NOISY = '0e7b6d4c5a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d'
+import { NOISY, SHA } from '../fixtures/hashes.js'
 
 async function setup (t: any, env: Record<string, string> = {}) {
   const sim = await withSimulator(t)
@@ -25,7 +24,6 @@ async function setup (t: any, env: Record<string, string> = {}) {
   return { sim, observe }
 }
 
-const SHA = '4ad5e3c4ea0b3a8c84a5ba9ec4e8f0cd1cd26fbb54e1e01b54b0e6e0cc9a0f34'
 const OTHERS_SCHEDULE = [
   '- 99 handle.name: "MSFTHISTORY!"',
   '- 99 network.local.address.ip: "23.38.112.137" or network.remote.address.ip: "23.38.112.137"',

@@ -25,12 +25,11 @@ export interface AuthOptions {
   publicUrl?: string
   trustProxy: boolean
   defaultLimit: number
-  jwksClient?: ReturnType<typeof createJwksClient>
 }
 
 export function createAuthenticator (opts: AuthOptions) {
   const allowList = parseAllowList('JWKS_HOSTS', opts.jwksHosts)
-  const verify = createTokenVerifier({ jwt: opts.jwt, secretKey: opts.secretKey, allowList, jwks: opts.jwksClient ?? createJwksClient({ allowList }) })
+  const verify = createTokenVerifier({ jwt: opts.jwt, secretKey: opts.secretKey, allowList, jwks: createJwksClient() })
   const publicUrl = opts.publicUrl?.replace(/\/+$/, '')
 
   const verified = boundedCache<string, Decoded & { until: number }>(1000)

@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto'
-import { request, type Dispatcher } from 'undici'
+import { request } from 'undici'
 import type { AllowList } from '../../../lib/hosts.js'
 
 export class JwksUnavailableError extends Error {}
@@ -9,14 +9,9 @@ interface HostKeys {
   fetchedAt: number
 }
 
-export interface JwksClientOptions {
-  allowList: AllowList
-  dispatcher?: Dispatcher
-  timeoutMs?: number
-  refetchAfterMs?: number // an unknown kid refetches at most this often per host
-  maxAgeMs?: number // keys are refreshed on use after this long
-  now?: () => number
-}
+const TIMEOUT_MS = 5000
+const REFETCH_AFTER_MS = 60_000 // an unknown kid refetches at most this often per host
+const MAX_AGE_MS = 3_600_000 // keys are refreshed on use after this long
 
 // Resolves the `jwks_host` claim to a fetch origin, only through the allow-list: a claim that is
 // not exactly an allowed hostname, or the host:port of an allowed origin, has no origin at all.
@@ -30,8 +25,7 @@ export function jwksOrigin (allowList: AllowList, claim: string): string | undef
 
 // JWKS fetched per allowed host and cached; own code rather than get-jwks because an unknown kid
 // must refetch at most once per host per minute (get-jwks refetches on every miss).
-export function createJwksClient (opts: JwksClientOptions) {
-  const { timeoutMs = 5000, refetchAfterMs = 60_000, maxAgeMs = 3_600_000, now = Date.now } = opts
+export function createJwksClient () {
   const cache = new Map<string, HostKeys>()
   const pending = new Map<string, Promise<HostKeys>>()
 
@@ -39,8 +33,7 @@ export function createJwksClient (opts: JwksClientOptions) {
     let keys: Map<string, string>
     try {
       const res = await request(`${origin}/.well-known/jwks`, {
-        dispatcher: opts.dispatcher,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
         headers: { accept: 'application/json' }
       })
       const text = await res.body.text()
@@ -58,7 +51,7 @@ export function createJwksClient (opts: JwksClientOptions) {
     } catch (err) {
       throw new JwksUnavailableError(`JWKS of ${origin} unavailable: ${(err as Error).message}`)
     }
-    const entry = { keys, fetchedAt: now() }
+    const entry = { keys, fetchedAt: Date.now() }
     cache.set(origin, entry)
     return entry
   }
@@ -76,9 +69,9 @@ export function createJwksClient (opts: JwksClientOptions) {
     // The PEM public key for kid, or undefined when the host's JWKS does not have it.
     async getKey (origin: string, kid: string): Promise<string | undefined> {
       let entry = cache.get(origin)
-      if (entry === undefined || now() - entry.fetchedAt >= maxAgeMs) entry = await refresh(origin)
+      if (entry === undefined || Date.now() - entry.fetchedAt >= MAX_AGE_MS) entry = await refresh(origin)
       const key = entry.keys.get(kid)
-      if (key !== undefined || now() - entry.fetchedAt < refetchAfterMs) return key
+      if (key !== undefined || Date.now() - entry.fetchedAt < REFETCH_AFTER_MS) return key
       return (await refresh(origin)).keys.get(kid)
     }
   }

@@ -7,8 +7,6 @@ import { indicator, judgement, relationship, sighting, type Uuid4 } from './docu
 import { score, SEVERITY, str } from './mapping.js'
 import { verdicts } from './verdicts.js'
 
-export { rfc3339 } from './mapping.js'
-
 // SPEC §5: docs in request order, Active then Historical; each kind cut at `limit` per observable.
 export function createCtimBuilder (uuid4: Uuid4 = randomUUID) {
   return function build (observations: Observation[], limit: number, requestTime: Date = new Date()): ObserveData {
