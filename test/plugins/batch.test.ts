@@ -1,8 +1,7 @@
 import t from 'tap'
 import { bearer, build, DEMO, hsToken, normaliseIds, withSimulator, type Simulator } from '../helper.js'
+import { NOISY, SHA } from '../fixtures/hashes.js'
 
-const SHA = '4ad5e3c4ea0b3a8c84a5ba9ec4e8f0cd1cd26fbb54e1e01b54b0e6e0cc9a0f34'
-const NOISY = '0e7b6d4c5a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d'
 const PS_MD5 = '7353f60b1739074eb17c5f4dddefe239'
 const PS_SHA = 'de96a6e69944335375dc1ac238336066889d9ffc7d73628ef4fe1b1b160ab32c'
 const BUBLIK_MD5 = '6f8d12a1b0c9e7d5a4f3b2c1d0e9f8a7'
@@ -91,7 +90,8 @@ t.test('50 sha256 observables with few events: two batches per state under 4 KB,
     const res = await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: FIFTY })
     t.equal(res.json().data.sightings.count, 2)
     t.equal(eventCalls(sim).length, calls, `${calls} events calls (QUALYS_MAX_URL_BYTES ${max ?? 'default'})`)
-    t.ok(sim.calls.every((c) => c.path === 'auth' || (c.filter?.length ?? 0) < Number(max ?? 4000)), 'every request target under the bound')
+    const longest = Math.max(...sim.calls.map((c) => Buffer.byteLength(c.target)))
+    t.ok(longest <= Number(max ?? 4000) && longest > Number(max ?? 4000) / 2, `every request target under the bound (the longest ${longest} bytes)`)
   }
 })
 
@@ -111,6 +111,16 @@ t.test('behind a front end that refuses request targets over 4,096 bytes (414, H
   const refused = sim.calls.filter((c) => c.status === 414).length
   t.ok(perRequest.every((n) => n <= 6) && perRequest.slice(1).every((n) => n <= 4), `calls per request: ${perRequest.join(', ')} (≤ 4 once the size is learnt)`)
   t.ok(refused <= 2, `${refused} refused calls over 8 requests (Active and Historical, once)`)
+})
+
+t.test('a batch asks at most 1,000 events a call, whatever the limit times the observables', async (t) => {
+  const { sim, observe } = await pair(t)
+  const twenty = FIFTY.slice(0, 20)
+  const batched = await observe(0, twenty, { CTR_ENTITIES_LIMIT: 100 }) // 20 × 100 = 2,000 wanted per state
+  const sizes = eventCalls(sim).filter((c) => c.filter?.includes(' or ') === true).map((c) => c.pageSize ?? 0)
+  t.ok(sizes.length >= 2 && sizes.every((n) => n <= 1000), `batched page sizes ${sizes.join(', ')}`)
+  t.ok(sizes.includes(1000), 'the cap is reached')
+  t.strictSame(batched.body, (await observe(1, twenty, { CTR_ENTITIES_LIMIT: 100 })).body)
 })
 
 t.test('one noisy observable (1,500 events) among 50 sha256: a few calls, the same answer', async (t) => {

@@ -127,6 +127,21 @@ withPrograms(t, [PROGRAMS.redis], 'a concurrency limit Qualys announced to one r
   t.equal(sim.byUser.demo?.maxInFlight, 1, `1 call in flight across both replicas (${sim.calls.length} calls)`)
 })
 
+withPrograms(t, [PROGRAMS.redis], 'a batch size one replica learnt from a refusal binds the other: it pays no refusal of its own', async (t, paths) => {
+  // A front end refuses request targets over 4,096 bytes; both replicas were told 8,000 would do.
+  const { sim, a, b, observe: post } = await twoReplicas(t, paths['redis-server'] as string, { targetLimit: { bytes: 4096 } },
+    { both: { QUALYS_MAX_URL_BYTES: '8000', LOOKUP_CACHE_TTL_S: '0' } })
+  const fifty = (seed: string) => Array.from({ length: 50 }, (_, i) => ({ type: 'sha256', value: `${seed}${i.toString(16).padStart(62, '0')}` }))
+  t.notOk((await post(a, fifty('a0'))).errors, 'A: answered')
+  const refusedByA = sim.calls.filter((c) => c.status === 414).length
+  t.ok(refusedByA >= 1, `A paid the refusal (${refusedByA} refused)`)
+  const before = sim.calls.length
+  t.notOk((await post(b, fifty('b0'))).errors, 'B: answered')
+  const mine = sim.calls.slice(before)
+  t.equal(mine.filter((c) => c.status === 414).length, 0, 'B\'s first batches were already under the size A learnt')
+  t.ok(mine.length > 0 && mine.every((c) => Buffer.byteLength(c.target) <= 4096), `B's ${mine.length} calls all fit the front end`)
+})
+
 withPrograms(t, [PROGRAMS.redis], 'replicas share the throttling wait after a 429', async (t, paths) => {
   const { sim, a, b, observe: post } = await twoReplicas(t, paths['redis-server'] as string, { latencyMs: 100 })
   await post(a, MUTEX) // both replicas have a token: only events calls follow

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { bearer, build, DEMO, hsToken, tileErrors, withSimulator } from '../helper.js'
+import type { SimulatorOptions } from '../../simulator/index.js'
 
 // Historical events at known distances from now; every count below is worked out by hand.
 const HOUR = 3_600_000
@@ -16,8 +17,20 @@ const HISTORICAL = [
 ]
 const ACTIVE = [ev('A1', 'FILE', 1, '9')] // tiles count the historical series only
 
-async function setup (t: any, env: Record<string, string> = {}) {
-  const sim = await withSimulator(t, { fixtures: { active: ACTIVE, historical: HISTORICAL } })
+// Bars sit on multiples of their width since the epoch, the last one holding now (the test's
+// own arithmetic): an event `h` hours ago is on bar n − 1 − (⌊now/W⌋ − ⌊(now − h)/W⌋).
+function bars (n: number, width: number, hoursAgo: number[]) {
+  const now = Date.now()
+  const out: number[] = Array(n).fill(0)
+  for (const h of hoursAgo) {
+    const bar = n - 1 - (Math.floor(now / width) - Math.floor((now - h * HOUR) / width))
+    if (bar >= 0) out[bar]++
+  }
+  return out
+}
+
+async function setup (t: any, env: Record<string, string> = {}, simOptions: SimulatorOptions = {}) {
+  const sim = await withSimulator(t, { fixtures: { active: ACTIVE, historical: HISTORICAL }, ...simOptions })
   const { app } = await build(t, { API_URL: sim.url, PLATFORM_URL: 'https://qualysguard.qg2.apps.qualys.com', ...env })
   const post = async (url: string, payload?: unknown) => {
     const res = await app.inject({ method: 'POST', url, headers: bearer(hsToken(DEMO)), payload: payload === undefined ? undefined : JSON.stringify(payload) })
@@ -77,17 +90,6 @@ t.test('each tile’s data, by period, against hand-computed counts', async (t) 
   t.same(donut.data.map((d: { value: number }) => d.value), [1, 1, 1, 0, 1])
   t.same((await data('qualys-ioc-events-by-type', 'last_30_days')).data.map((d: { value: number }) => d.value), [1, 1, 1, 1, 1])
 
-  // Bars sit on multiples of their width since the epoch, the last one holding now (the test's
-  // own arithmetic): an event `h` hours ago is on bar n − 1 − (⌊now/W⌋ − ⌊(now − h)/W⌋).
-  const bars = (n: number, width: number, hoursAgo: number[]) => {
-    const now = Date.now()
-    const out: number[] = Array(n).fill(0)
-    for (const h of hoursAgo) {
-      const bar = n - 1 - (Math.floor(now / width) - Math.floor((now - h * HOUR) / width))
-      if (bar >= 0) out[bar]++
-    }
-    return out
-  }
   const day = await data('qualys-ioc-events-over-time', 'last_24_hours')
   t.same(tileErrors('BarChartData', day), [])
   t.same(day.data.map((b: { value: number }) => b.value), bars(6, 4 * HOUR, [1, 5]), 'six 4-hour bars, oldest first: 5 h ago and 1 h ago each on its bar')
@@ -110,6 +112,20 @@ t.test('each tile’s data, by period, against hand-computed counts', async (t) 
   ], 'newest first; a pipe in a name is escaped')
   t.match(latest.data.at(-1), /^\[Hunt for them in Qualys\]\(https:\/\/qualysguard\.qg2\.apps\.qualys\.com\/ioc\/#\/hunting\?search=indicator\.score%3E%3D8/)
   t.same((await data('qualys-ioc-latest-malicious', 'last_24_hours')).data.length, 3 + 2, 'one row in 24 hours, then the link')
+})
+
+// Where the docs are silent, tenants may cut buckets from fromDate, or spell their keys without
+// milliseconds or with a numeric offset: each count still lands on the bar that holds it.
+t.test('the over-time tile under every bucket variant a tenant may play', async (t) => {
+  for (const bucketAlignment of ['epoch', 'from'] as const) {
+    for (const bucketKeys of ['documented', 'seconds', 'offset'] as const) {
+      const { post } = await setup(t, {}, { bucketAlignment, bucketKeys })
+      const values = async (period: string) =>
+        (await post('/tiles/tile-data', { tile_id: 'qualys-ioc-events-over-time', period })).data.data.map((b: { value: number }) => b.value)
+      t.same(await values('last_24_hours'), bars(6, 4 * HOUR, [1, 5]), `${bucketAlignment}, ${bucketKeys} keys: 24 hours`)
+      t.same(await values('last_7_days'), bars(7, 24 * HOUR, [1, 5, 49, 73]), `${bucketAlignment}, ${bucketKeys} keys: 7 days`)
+    }
+  }
 })
 
 t.test('scores on the band edges: 2 and 7 are suspicious, 8 malicious, 1 neither', async (t) => {
