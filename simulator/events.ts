@@ -23,7 +23,7 @@ export function events (ctx: SimContext, req: http.IncomingMessage, res: http.Se
     return res.writeHead(401, headers).end(JSON.stringify({ message: 'Invalid or expired token' }))
   }
   call.user = tokens.get(token)
-  if (ctx.budget !== undefined && ctx.budget(call.user as string, headers)) {
+  if (ctx.budget?.spend(call.user as string, headers) === true) {
     call.status = 429
     return res.writeHead(429, headers).end(JSON.stringify({ message: 'API rate limit exceeded' }))
   }

@@ -12,6 +12,8 @@ import type { Fault, SimContext, Simulator, SimulatorOptions } from './types.js'
 
 export type { Fault, SimCall, Simulator, SimulatorOptions } from './types.js'
 
+const OTHER_CONSUMER = '(another consumer)'
+
 export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simulator> {
   let fixtures = opts.fixtures ?? loadFixtures()
   const tokens = new Map<string, string>() // token → user
@@ -33,6 +35,12 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
     },
     expireTokens () { tokens.clear() },
     setFixtures (next) { fixtures = next },
+    spend (calls) {
+      let allowed = 0
+      for (let i = 0; i < calls; i++) if (ctx.budget?.spend(OTHER_CONSUMER, {}) !== true) allowed++
+      return allowed
+    },
+    budgetLeft: () => ctx.budget?.left(OTHER_CONSUMER) ?? Infinity,
     reset () {
       sim.counters = { logins: 0, events: 0, inFlight: 0, maxInFlight: 0 }
       sim.byUser = {}
@@ -52,7 +60,7 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
     faults,
     fixtures: () => fixtures,
     counterOf: (user) => (sim.byUser[user] ??= { logins: 0, events: 0, inFlight: 0, maxInFlight: 0 }),
-    budget: opts.rateLimit === undefined ? undefined : rateLimiter(opts.rateLimit)
+    budget: opts.rateLimit === undefined ? undefined : rateLimiter(opts.rateLimit, started)
   }
   server.on('request', handler(ctx, started))
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)) })

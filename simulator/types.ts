@@ -1,4 +1,5 @@
 import type { Fixtures } from './fixtures/index.js'
+import type { RateLimit, RateLimiter } from './rate-limit.js'
 
 // The simulator's shapes: what a test injects, what it records, how it is started.
 
@@ -34,9 +35,9 @@ export interface SimulatorOptions {
   latencyMs?: number
   tokenTtlS?: number
   concurrencyLimitHeader?: number // sent as X-Concurrency-Limit-Limit
-  // Qualys' API budget per user: X-RateLimit-Limit/-Remaining/-Window-Sec on every events
-  // answer, and 429 with X-RateLimit-ToWait-Sec once it is spent.
-  rateLimit?: { limit: number, windowSec: number }
+  // Qualys' API budget: X-RateLimit-Limit/-Remaining/-Window-Sec on every API answer, and 429
+  // with X-RateLimit-ToWait-Sec once it is spent (rate-limit.ts: the subscription's, by default).
+  rateLimit?: RateLimit
   // A front end that refuses request targets longer than `bytes` (Netty-based gateways: 4,096),
   // with `status` (414 by default; some answer 400 or 431) and an HTML page, as qualys-api.md §2.6 says.
   targetLimit?: { bytes: number, status?: number }
@@ -65,6 +66,11 @@ export interface Simulator {
   // A fault chosen per events call (after the injected ones), e.g. every Active call fails.
   rule?: (call: SimCall) => Fault | undefined
   setFixtures: (fixtures: Fixtures) => void
+  // Another consumer of the subscription (a SIEM connector…) spends `calls` from its budget now:
+  // how many were allowed (the rest were refused, 429, as any caller's would be).
+  spend: (calls: number) => number
+  // What the subscription has left now (its limit when no rate limit is played).
+  budgetLeft: () => number
   expireTokens: () => void
   reset: () => void
   close: () => Promise<void>
@@ -79,5 +85,5 @@ export interface SimContext {
   faults: Record<'auth' | 'events', Fault[]>
   fixtures: () => Fixtures
   counterOf: (user: string) => Simulator['byUser'][string]
-  budget?: (user: string, headers: Record<string, string>) => boolean // true: the user's budget is spent
+  budget?: RateLimiter
 }

@@ -118,3 +118,50 @@ t.test('time buckets as Qualys documents them: the docs\' literal sample (qualys
     '2025-11-26T07:12:00.000Z_2025-11-26T07:48:00.000Z': 1
   }, 'the five keys from 04:48:00Z, 36 minutes wide; the 07:48–08:18:41 tail in none')
 })
+
+t.test('the simulator plays a subscription: one budget for every user and tool, a fixed window, the documented headers', async (t) => {
+  const sim = await startSimulator({ accounts: { demo: 'demo-password', eve: 'eve-password' }, rateLimit: { limit: 4, windowSec: 2 } })
+  t.teardown(() => sim.close())
+  const login = async (username: string, password: string) =>
+    (await fetch(`${sim.url}/auth`, { method: 'POST', body: new URLSearchParams({ username, password, token: 'true' }) })).text()
+  const [demo, eve] = [await login('demo', 'demo-password'), await login('eve', 'eve-password')]
+  const get = async (token: string) => {
+    const res = await fetch(`${sim.url}/ioc/events/count?filter=type%3Afile`, { headers: { authorization: `Bearer ${token}` } })
+    await res.body?.cancel()
+    return { status: res.status, remaining: res.headers.get('x-ratelimit-remaining'), wait: res.headers.get('x-ratelimit-towait-sec') }
+  }
+  // Wait for the start of a window (windows are cut from the simulator's start, every 2 s).
+  await new Promise((resolve) => setTimeout(resolve, 2000 - sim.clock() % 2000 + 50))
+  t.same(await get(demo), { status: 200, remaining: '3', wait: null })
+  t.equal(sim.spend(1), 1, 'another consumer spends one call')
+  t.same(await get(eve), { status: 200, remaining: '1', wait: null }, 'eve spends from the same budget')
+  t.equal(sim.budgetLeft(), 1)
+  t.equal(sim.spend(3), 1, 'the other consumer gets one more call, then is refused like anyone')
+  const spent = await get(demo)
+  t.equal(spent.status, 429)
+  t.equal(spent.remaining, '0')
+  t.ok(Number(spent.wait) >= 1 && Number(spent.wait) <= 2, `X-RateLimit-ToWait-Sec ${spent.wait}: until the window ends`)
+  await new Promise((resolve) => setTimeout(resolve, 2000 - sim.clock() % 2000 + 50))
+  t.same(await get(eve), { status: 200, remaining: '3', wait: null }, 'a new window: the whole budget again')
+})
+
+t.test('the simulator\'s other budgets: a sliding window per subscription or per user, and headers missing, empty or garbage', async (t) => {
+  const at = (ms: number) => ms
+  const { rateLimiter } = await import('../../simulator/rate-limit.js')
+  const sliding = rateLimiter({ limit: 2, windowSec: 10, mode: 'subscription-sliding' }, 0)
+  const h: Record<string, string> = {}
+  t.equal(sliding.spend('a', h, at(0)), false)
+  t.equal(sliding.spend('b', h, at(4000)), false)
+  t.equal(sliding.spend('a', h, at(9000)), true, 'two calls in the last 10 s: spent')
+  t.equal(h['x-ratelimit-towait-sec'], '1', 'until the call at 0 s leaves the window')
+  t.equal(sliding.spend('a', {}, at(10_001)), false, 'the first call left the window')
+  const perUser = rateLimiter({ limit: 1, windowSec: 10, mode: 'user-sliding' }, 0)
+  t.equal(perUser.spend('a', {}, 0), false)
+  t.equal(perUser.spend('b', {}, 0), false, 'each user has a budget of their own')
+  t.equal(perUser.spend('a', {}, 1), true)
+  for (const [variant, limit] of [['missing', undefined], ['empty', ''], ['garbage', '5 calls']] as const) {
+    const headers: Record<string, string> = {}
+    rateLimiter({ limit: 5, windowSec: 60, headers: variant }, 0).spend('a', headers, 0)
+    t.equal(headers['x-ratelimit-limit'], limit, `${variant}: X-RateLimit-Limit ${JSON.stringify(limit)}`)
+  }
+})
