@@ -27,8 +27,21 @@ export interface Credentials {
 // A Qualys API token and when the relay stops using it (shortly before it expires).
 export interface QualysToken { token: string, expiresAt: number }
 
-// Qualys' API budget as its X-RateLimit-* headers last said, per account.
+// Qualys' API budget as its X-RateLimit-* headers said on one answer.
 export interface Budget { limit: number, remaining: number, windowSec?: number }
+
+// One credential's view of its budget, shared by the replicas (SPEC §12): what the last headers
+// said (when), the relay's own calls, and since when the current window is believed to run.
+export interface BudgetView {
+  limit: number
+  windowSec?: number
+  seenAt: number // epoch ms of the last answer with the headers
+  counted: number // calls Qualys had counted in the window then (limit − X-RateLimit-Remaining)
+  start: number // epoch ms: the window's start as far as the answers tell (a reset, or the first answer)
+  base: number // calls Qualys had counted at `start`
+  own: number // calls the relay sent since `start`
+  inflight: number // calls the relay sent that have not come back yet
+}
 
 // A Qualys answer kept by the lookup cache: its status and body (headers are not replayed).
 export interface CachedAnswer { status: number, text: string }

@@ -79,7 +79,7 @@ t.test('circuit: consecutive failures mean down; a reply error is an answer', as
 })
 
 // Runs `fn` holding one of `limit` slots of `name`, as the client's slots layer does.
-const holding = (acquire: ReturnType<typeof semaphores>) => async <T>(name: string, limit: number, signal: AbortSignal, fn: () => Promise<T>, later = false) => {
+const holding = ({ acquire }: ReturnType<typeof semaphores>) => async <T>(name: string, limit: number, signal: AbortSignal, fn: () => Promise<T>, later = false) => {
   const release = await acquire(name, limit, signal, later)
   try {
     return await fn()

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { abortable } from '../../../lib/abortable.js'
 
 // Whether Redis is up, as SPEC §10 means it: down after errors, a dropped connection, or no answer
@@ -33,6 +34,13 @@ export interface Circuit {
   stop: () => void
 }
 
+// Every command and lock waiting on Redis listens to the same signal: no listener limit.
+function waiters (): AbortController {
+  const controller = new AbortController()
+  setMaxListeners(0, controller.signal)
+  return controller
+}
+
 class RedisCircuit implements Circuit {
   private isUp = false
   private connection = false
@@ -40,7 +48,7 @@ class RedisCircuit implements Circuit {
   private silent = 0
   private failed = 0
   private probing = false
-  private down = new AbortController()
+  private down = waiters()
   private last = Date.now()
   private readonly tickMs: number
   private readonly timer: NodeJS.Timeout
@@ -60,7 +68,7 @@ class RedisCircuit implements Circuit {
     this.isUp = next
     this.silent = 0
     this.failed = 0
-    if (next) this.down = new AbortController()
+    if (next) this.down = waiters()
     else this.down.abort(new RedisDown())
     this.opts.onChange(next)
   }

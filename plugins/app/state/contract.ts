@@ -1,4 +1,5 @@
 import type { CachedAnswer, QualysToken } from '../../../schemas/qualys.js'
+import type { BudgetStore } from './budget.js'
 
 // One kind of entry kept per credential (the hash of API URL, user and password): in the process,
 // or in Redis shared by every replica. Values come back as they were stored, or undefined.
@@ -17,10 +18,13 @@ export type Release = () => void
 export interface State {
   tokens: Cache<QualysToken>
   answers: Cache<CachedAnswer> // Qualys' answers to lookups (LOOKUP_CACHE_TTL_S)
-  tiles: Cache<unknown>
+  results: Cache<unknown> // what the relay computed from Qualys' answers: tile data, health
   marks: Cache<number> // what Qualys taught: a throttling wait, a lower concurrency, a batch size
+  budget: BudgetStore // the credential's view of its Qualys budget (SPEC §12)
   // Becomes the only holder of `name` for this credential; waiting ends with `signal`.
   lock: (credential: string, name: string, signal: AbortSignal) => Promise<Release>
+  // The same lock if nobody holds it now, else undefined at once.
+  tryLock: (credential: string, name: string) => Promise<Release | undefined>
   // Takes one of `limit` slots for this credential; waiting ends with `signal`. Waiters that
   // come `later` (tiles, health) are served after every other waiter.
   slot: (credential: string, limit: number, signal: AbortSignal, later?: boolean) => Promise<Release>

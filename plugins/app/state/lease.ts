@@ -79,6 +79,19 @@ export function leases (circuit: Circuit, leaseMs: number, onFallback: (kind: st
         return without(kind)
       }
       return held(made, kind)
+    },
+    // The lock if it is free now, else undefined (while Redis is down: the process's own only).
+    async tryHold (from: MakeLock, kind: string): Promise<Release | undefined> {
+      if (!circuit.up) return without(kind)
+      const made = make(from, false)
+      let taken: boolean
+      try {
+        taken = await circuit.run(() => made.lock.tryAcquire())
+      } catch {
+        made.twin().release().catch(() => {})
+        return without(kind)
+      }
+      return taken ? held(made, kind) : undefined
     }
   }
 }

@@ -1,4 +1,5 @@
 import { boundedCache } from '../../../lib/bounded-cache.js'
+import { memoryBudget } from './budget.js'
 import type { Cache, Release, State } from './contract.js'
 import { MEMORY_MAX } from './keys.js'
 
@@ -49,7 +50,7 @@ export function semaphores () {
     }
   }
 
-  return async function acquire (name: string, limit: number, signal: AbortSignal, later = false): Promise<Release> {
+  async function acquire (name: string, limit: number, signal: AbortSignal, later = false): Promise<Release> {
     signal.throwIfAborted()
     const g = gateOf(name)
     if ((later ? queued(g) : g.first.length) === 0 && g.active < limit) g.active++
@@ -68,17 +69,32 @@ export function semaphores () {
     }
     return releaser(name, g)
   }
+
+  // A slot now, or undefined at once (nobody waits, none taken).
+  function tryAcquire (name: string, limit: number): Release | undefined {
+    const g = gateOf(name)
+    if (queued(g) > 0 || g.active >= limit) {
+      if (g.active === 0 && queued(g) === 0) gates.delete(name)
+      return undefined
+    }
+    g.active++
+    return releaser(name, g)
+  }
+
+  return { acquire, tryAcquire }
 }
 
 // The process's own state: one relay, or a replica while Redis is down.
 export function memoryState (answersMax: number): State {
-  const acquire = semaphores()
+  const { acquire, tryAcquire } = semaphores()
   return {
     tokens: memoryCache(MEMORY_MAX.token),
     answers: memoryCache(answersMax),
-    tiles: memoryCache(MEMORY_MAX.tile),
+    results: memoryCache(MEMORY_MAX.result),
     marks: memoryCache(MEMORY_MAX.mark),
+    budget: memoryBudget(MEMORY_MAX.budget),
     lock: (credential, name, signal) => acquire(`lock\u0000${credential}\u0000${name}`, 1, signal),
+    tryLock: async (credential, name) => tryAcquire(`lock\u0000${credential}\u0000${name}`, 1),
     slot: (credential, limit, signal, later) => acquire(`slots\u0000${credential}`, limit, signal, later)
   }
 }

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis'
 import { Mutex, Semaphore, type LockOptions } from 'redis-semaphore'
 import { createCircuit, type Circuit } from './circuit.js'
 import { leases } from './lease.js'
+import { redisBudget } from './redis-budget.js'
 import type { Cache, Release, State } from './contract.js'
 import { redisKey, type CacheKind } from './keys.js'
 import { sealer } from './seal.js'
@@ -100,17 +101,25 @@ async function both (local: Promise<Release>, shared: () => Promise<Release>): P
 
 export function openRedisState (opts: RedisStateOptions) {
   const { redis, circuit } = connect(opts)
-  const { hold } = leases(circuit, opts.leaseMs, opts.onFallback)
+  const { hold, tryHold } = leases(circuit, opts.leaseMs, opts.onFallback)
   const mutex = (credential: string, name: string) => (o: LockOptions) => new Mutex(redis, redisKey.lock(credential, name), o)
 
   const { local } = opts
   const state: State = {
     tokens: redisCache(redis, circuit, 'token', local.tokens, opts),
     answers: redisCache(redis, circuit, 'answer', local.answers, opts),
-    tiles: redisCache(redis, circuit, 'tile', local.tiles, opts),
+    results: redisCache(redis, circuit, 'result', local.results, opts),
     marks: redisCache(redis, circuit, 'mark', local.marks, opts),
+    budget: redisBudget(redis, circuit, local.budget, opts.onFallback),
     // The process's own gate first: one waiter per lock, and at most `limit` per credential, poll Redis.
     lock: (credential, name, signal) => both(local.lock(credential, name, signal), () => hold(mutex(credential, name), 'lock', signal)),
+    tryLock: async (credential, name) => {
+      const releaseLocal = await local.tryLock(credential, name)
+      if (releaseLocal === undefined) return undefined
+      const releaseShared = await tryHold(mutex(credential, name), 'lock').catch(() => undefined)
+      if (releaseShared === undefined) releaseLocal()
+      return releaseShared === undefined ? undefined : () => { releaseShared(); releaseLocal() }
+    },
     slot: (credential, limit, signal, later) => both(local.slot(credential, limit, signal, later), () =>
       hold((o) => new Semaphore(redis, redisKey.slots(credential), limit, o), 'slot', signal, later))
   }
