@@ -1,7 +1,7 @@
 import type { RelayErrorBody } from '../schemas/envelope.js'
 
 // SPEC §6 in one module: the envelope, every error the relay answers in it — its own
-// (authorization, invalid argument, overload) and Qualys' (by status, network, deadline) —
+// (authorization, invalid argument, overload) and Qualys' (by status, network, deadline, budget) —
 // and the framework's status texts. Code elsewhere branches on these classes and codes only.
 
 export const CODE = {
@@ -31,6 +31,9 @@ export class RelayError extends Error {
     return { type: this.type, code: this.code, message: this.message }
   }
 }
+
+// A tile or health call not sent: the budget is at its reserve for investigations (SPEC §12).
+export class HeldBackError extends RelayError {}
 
 export const authError = (msg: string) => new RelayError(CODE.auth, `Authorization failed: ${msg}`)
 
@@ -107,10 +110,19 @@ export function qualysMessage (text: string): string {
 const unexpected = (code: string, text: string) =>
   new RelayError(code, `Unexpected response from Qualys IOC: ${cut(text)}`)
 
+// An instant as SPEC §12 names it: RFC 3339, UTC, whole seconds.
+const instant = (ms: number) => new Date(Math.ceil(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z')
+
 export const qualysError = {
   unauthorized: (text: string) => new RelayError(CODE.auth, `Authorization failed: ${qualysMessage(text)}`),
   tooManyRequests: () => new RelayError(CODE.tooMany,
     'Too many requests to Qualys IOC have been made. Please try again later.'),
+  // Qualys asked to wait beyond this request's deadline (SPEC §12): answered at once, saying until when.
+  budgetSpent: (untilMs: number, status?: number) => new RelayError(CODE.tooMany,
+    `Qualys API budget spent until ${instant(untilMs)}${status === undefined ? '' : ` (${status})`}. Please try again then.`),
+  // A tile or health call while the budget is at its reserve (QUALYS_BUDGET_RESERVE).
+  heldBack: () => new HeldBackError(CODE.tooMany,
+    'Qualys API budget low: held back for investigations (QUALYS_BUDGET_RESERVE). Please try again later.'),
   unavailable: () => new RelayError(CODE.unavailable, 'Service temporarily unavailable. Please try again later.'),
   connection: (apiUrl: string) => new RelayError(CODE.connection,
     `Unable to connect Qualys IOC, validate the configured API URL: ${apiUrl}`),

@@ -37,7 +37,16 @@ export const ConfigSchema = Type.Object({
   HEADERS_TIMEOUT_MS: ms(10000),
   REQUEST_TIMEOUT_MS: ms(30000),
   IDLE_TIMEOUT_MS: ms(65000),
-  TILE_CACHE_TTL_S: Type.Integer({ minimum: 0, default: 900 }),
+  // Tiles: how long a tile's data is fresh, per period (SPEC §12); TILE_CACHE_TTL_S, when set,
+  // is the same for every period (0: no tile cache at all).
+  TILE_FRESH_24H_S: Type.Integer({ minimum: 1, default: 900 }),
+  TILE_FRESH_7D_S: Type.Integer({ minimum: 1, default: 3600 }),
+  TILE_FRESH_30D_S: Type.Integer({ minimum: 1, default: 14400 }),
+  TILE_CACHE_TTL_S: Type.Optional(Type.Integer({ minimum: 0 })),
+  // The Qualys budget (SPEC §12): what tiles and health leave to investigations, a number of
+  // calls or a percentage of the subscription's limit (0: no reserve); health's cache.
+  QUALYS_BUDGET_RESERVE: Type.String({ pattern: '^(\\d+|\\d+(\\.\\d+)?%)$', default: '20%' }),
+  HEALTH_CACHE_S: Type.Integer({ minimum: 0, default: 60 }),
   VERDICT_VALID_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 7 }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://[^\\s]+$' })),
   REDIS_PREFIX: Type.String({ minLength: 1, default: 'qioc:' }),

@@ -19,7 +19,8 @@ const sim = await startSimulator({
   port: qualysPort,
   fixtures: loadFixtures(Date.now()), // times within the last 29 days: the dashboard tiles show data
   latencyMs: Number(process.env.DEMO_LATENCY_MS ?? 20),
-  accounts: { [account.user]: account.pass }
+  accounts: { [account.user]: account.pass },
+  rateLimit: { limit: 300, windowSec: 3600 } // Qualys' documented default subscription: /health shows it
 })
 const secret = randomBytes(32).toString('hex')
 const { options, compilers } = serverOptions()

@@ -9,6 +9,9 @@ export interface Metrics {
   qualysCall: (outcome: string) => void
   qualysBudget: (credential: string, budget: Budget) => void
   qualysBatchBytes: (credential: string, bytes: number) => void
+  qualysSpend: (credential: string, remaining?: number) => void // the relay's view: a call sent (−1), or what Qualys said
+  heldBack: (purpose: string, calls?: number) => void
+  tileAnswer: (freshness: 'fresh' | 'stale' | 'computed') => void
   redisUp: (up: boolean) => void
   redisFallback: (kind: string) => void
 }
@@ -42,6 +45,9 @@ export async function createMetrics () {
   const remaining = gauge('relay_qualys_ratelimit_remaining', 'Qualys API calls left in the window (X-RateLimit-Remaining)')
   const window = gauge('relay_qualys_ratelimit_window_seconds', 'Qualys API rate-limit window (X-RateLimit-Window-Sec)')
   const batchBytes = gauge('relay_qualys_batch_max_bytes', 'The longest batched filter (encoded bytes) sent since Qualys refused a longer one')
+  const budget = gauge('relay_qualys_budget_remaining', 'Qualys API calls left in the window as this replica sees it: the last X-RateLimit-Remaining less the calls sent since')
+  const held = new Counter({ name: 'relay_qualys_held_back_total', help: 'Tile and health calls not sent because the budget was at its reserve for investigations (QUALYS_BUDGET_RESERVE); a tile not computed or refreshed counts all its calls', labelNames: ['purpose'], registers: [registry] })
+  const tiles = new Counter({ name: 'relay_tile_answers_total', help: 'Tile-data answers by freshness: fresh (cached within its freshness), stale (older data answered while a refresh runs), computed (asked of Qualys for this answer)', labelNames: ['freshness'], registers: [registry] })
   const redisUp = new Gauge({ name: 'relay_redis_up', help: '1 when the shared Redis answers, 0 when the relay runs on its own state', registers: [registry] })
   const fallbacks = new Counter({ name: 'relay_redis_fallbacks_total', help: 'Redis operations answered from in-process state because Redis was down, by kind (get, set, lock, slot; lock_lost, slot_lost: a lease lost while held)', labelNames: ['kind'], registers: [registry] })
   const metrics = {
@@ -55,6 +61,12 @@ export async function createMetrics () {
     redisUp (up: boolean) { redisUp.set(up ? 1 : 0) },
     redisFallback (kind: string) { fallbacks.inc({ kind }) },
     qualysBatchBytes (credential: string, bytes: number) { batchBytes.set({ credential }, bytes) },
+    qualysSpend (credential: string, remaining?: number) {
+      if (remaining !== undefined) budget.set({ credential }, remaining)
+      else budget.dec({ credential })
+    },
+    heldBack (purpose: string, calls = 1) { held.inc({ purpose }, calls) },
+    tileAnswer (freshness: string) { tiles.inc({ freshness }) },
     qualysBudget (credential: string, budget: Budget) {
       limit.set({ credential }, budget.limit)
       remaining.set({ credential }, budget.remaining)
@@ -72,7 +84,7 @@ export default fp(async function metricsPlugin (fastify: FastifyInstance) {
   const { METRICS_PORT: port, METRICS_HOST: host } = fastify.config
   if (port === undefined) {
     const off = () => {}
-    fastify.decorate('metrics', { enabled: false, qualysCall: off, qualysBudget: off, qualysBatchBytes: off, redisUp: off, redisFallback: off })
+    fastify.decorate('metrics', { enabled: false, qualysCall: off, qualysBudget: off, qualysBatchBytes: off, qualysSpend: off, heldBack: off, tileAnswer: off, redisUp: off, redisFallback: off })
     return
   }
   const metrics = await createMetrics()

@@ -10,7 +10,8 @@ const fatal = (code: string, message: string) => ({ type: 'fatal', code, message
 
 async function relay (t: any, sim: Simulator, env: Record<string, string> = {}) {
   // One call per observable and state (QUALYS_BATCH=off): the injected faults aim at single calls.
-  const built = await build(t, { API_URL: sim.url, LOOKUP_CACHE_TTL_S: '0', QUALYS_CONCURRENCY: '1', QUALYS_BATCH: 'off', ...env })
+  // Every health check is a real one (HEALTH_CACHE_S=0): these tests are about what it finds.
+  const built = await build(t, { API_URL: sim.url, LOOKUP_CACHE_TTL_S: '0', QUALYS_CONCURRENCY: '1', QUALYS_BATCH: 'off', HEALTH_CACHE_S: '0', ...env })
   const call = async (url: string, payload?: unknown, claims: Record<string, unknown> = DEMO) => {
     const res = await built.app.inject({
       method: 'POST', url, headers: bearer(hsToken(claims)), payload: payload === undefined ? undefined : JSON.stringify(payload)
@@ -137,7 +138,8 @@ t.test('retries are bounded, and never wait past the deadline', async (t) => {
   sim.reset()
   sim.inject({ status: 429, headers: { 'x-ratelimit-towait-sec': '3600' } })
   const started = Date.now()
-  t.same((await observe([MUTEX])).errors, [fatal('too many requests', 'Too many requests to Qualys IOC have been made. Please try again later.')])
+  const [error] = (await observe([MUTEX])).errors
+  t.match(error, { type: 'fatal', code: 'too many requests', message: /^Qualys API budget spent until \S+Z \(429\)\. Please try again then\.$/ }, 'until when, at once')
   t.ok(Date.now() - started < 2000, 'a wait longer than the deadline is not attempted')
 })
 

@@ -64,8 +64,13 @@ withPrograms(t, [PROGRAMS.redis], 'replicas share lookups and tile data through 
   // an entry opens only with the key of the credential it belongs to.
   const client = new Redis(redis.port, '127.0.0.1')
   t.teardown(() => client.disconnect())
-  const names = await client.keys('*')
-  t.ok(names.length >= 4 && names.every((n) => n.startsWith('qioc:store:')), `${names.length} entries, all under REDIS_PREFIX`)
+  const all = await client.keys('*')
+  const names = all.filter((n) => n.startsWith('qioc:store:'))
+  const budgets = all.filter((n) => n.startsWith('qioc:budget:'))
+  t.equal(names.length + budgets.length, all.length, `${all.length} keys, all under REDIS_PREFIX: sealed entries and budget views`)
+  t.ok(names.length >= 4, `${names.length} sealed entries`)
+  // The budget views (one per credential, under a hashed name) hold numbers only.
+  for (const name of budgets) t.ok(Object.values(await client.hgetall(name)).every((v) => /^-?\d*$/.test(v)), `${name.slice(0, 20)}…: numbers only`)
   const dump = (await Promise.all(names.map(async (n) => `${n} ${await client.get(n)}`))).join('\n')
   const tokens = sim.calls.map((c) => c.token).filter((x): x is string => x !== undefined)
   for (const secret of ['demo', DEMO.pass, 'eve', EVE.pass, ...tokens, 'MSFTHISTORY!', 'WIN7-HOST-01', 'explorer.exe', 'M_5b49017b']) {
@@ -140,6 +145,20 @@ withPrograms(t, [PROGRAMS.redis], 'a batch size one replica learnt from a refusa
   const mine = sim.calls.slice(before)
   t.equal(mine.filter((c) => c.status === 414).length, 0, 'B\'s first batches were already under the size A learnt')
   t.ok(mine.length > 0 && mine.every((c) => Buffer.byteLength(c.target) <= 4096), `B's ${mine.length} calls all fit the front end`)
+})
+
+withPrograms(t, [PROGRAMS.redis], 'one view of the Qualys budget: a tile on one replica is held back by what the other replica was told', async (t, paths) => {
+  // 10 calls a window, 5 kept for investigations. The other consumer takes 5; A's investigation 2
+  // (3 left, which A reads in the headers). B has never called Qualys.
+  const { sim, a, b, observe: post } = await twoReplicas(t, paths['redis-server'] as string, { rateLimit: { limit: 10, windowSec: 60 } },
+    { both: { QUALYS_BUDGET_RESERVE: '5', LOOKUP_CACHE_TTL_S: '0', QUALYS_BATCH: 'off' } })
+  sim.spend(5)
+  t.notOk((await post(a, MUTEX)).errors)
+  const tile = await b.inject({ method: 'POST', url: '/tiles/tile-data', headers: bearer(hsToken(DEMO)), payload: { tile_id: 'qualys-ioc-latest-malicious' } })
+  t.same(tile.json().errors?.map((e: { message: string }) => e.message), ['Qualys API budget low: held back for investigations (QUALYS_BUDGET_RESERVE). Please try again later.'])
+  t.equal(sim.calls.filter((c) => c.path !== 'auth').length, 2, 'B spent nothing: only A\'s two calls reached Qualys')
+  const health = (await b.inject({ method: 'POST', url: '/health', headers: bearer(hsToken(DEMO)) })).json()
+  t.same(health.data.budget?.remaining, 3, 'B reports the budget A was told')
 })
 
 withPrograms(t, [PROGRAMS.redis], 'replicas share the throttling wait after a 429', async (t, paths) => {

@@ -18,7 +18,9 @@ withPrograms(t, [PROGRAMS.httpie], 'npm run demo: simulator + relay, the printed
     const { stdout } = await run('bash', [`examples/${script}`], { cwd: ROOT, env })
     return JSON.parse(stdout)
   }
-  t.same(await sh('health.sh'), { data: { status: 'ok' } }, 'examples/health.sh')
+  const health = await sh('health.sh')
+  t.match(health, { data: { status: 'ok', budget: { limit: 300, window_seconds: 3600 } } }, 'examples/health.sh: ok, and the demo subscription\'s budget')
+  t.ok(health.data.budget.remaining < 300, `${health.data.budget.remaining} calls left`)
 
   const observed = await sh('observe.sh')
   t.notOk(observed.errors, 'no errors')

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { abortable } from '../../../lib/abortable.js'
 import { isTimeout, qualysError, RelayError } from '../../../lib/errors.js'
@@ -11,6 +12,7 @@ export class Deadline {
 
   constructor (readonly ms: number) {
     this.signal = AbortSignal.timeout(ms)
+    setMaxListeners(0, this.signal) // every call of the request waits on it (50 observables: many at once)
     this.until = Date.now() + ms
   }
 

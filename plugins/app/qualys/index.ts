@@ -6,9 +6,10 @@ import { qualysError } from '../../../lib/errors.js'
 import { isAllowedUrl, parseAllowList } from '../../../lib/hosts.js'
 import type { Credentials } from '../../../schemas/qualys.js'
 import { accountKey, createAccount, type Account } from './account.js'
+import { budgetReport, maySpend, parseReserve } from './budget.js'
 import { compose, type Conversation, type Log, type Purpose } from './chain.js'
 import { Deadline } from './deadline.js'
-import { checkHealth } from './health.js'
+import { createHealth } from './health.js'
 import { DEFAULT_QUALYS_HOSTS } from './hosts.js'
 import { auth } from './layers/auth.js'
 import { budget } from './layers/budget.js'
@@ -42,13 +43,14 @@ function createQualys (fastify: FastifyInstance) {
   const allowList = parseAllowList('QUALYS_HOSTS', c.QUALYS_HOSTS ?? DEFAULT_QUALYS_HOSTS)
   const envOrigin = c.API_URL !== undefined ? new URL(c.API_URL).origin : undefined
   const accounts = boundedCache<string, Account>(10_000)
+  const reserve = parseReserve(c.QUALYS_BUDGET_RESERVE)
   const send = compose([
     deadline,
     lookupCache({ state, ttlMs: c.LOOKUP_CACHE_TTL_S * 1000, onCall }),
     slots({ state, concurrency: c.QUALYS_CONCURRENCY }),
     retry({ retries: c.QUALYS_RETRIES, onCall }),
     throttle({ state, onCall }),
-    budget({ onBudget: fastify.metrics.qualysBudget }),
+    budget({ state, reserve, onBudget: fastify.metrics.qualysBudget, onSpend: fastify.metrics.qualysSpend, onHeld: fastify.metrics.heldBack }),
     auth
   ], transport({ dispatcher, onCall }))
 
@@ -90,7 +92,13 @@ function createQualys (fastify: FastifyInstance) {
       onCall,
       onBatchBytes: fastify.metrics.qualysBatchBytes
     }),
-    health: checkHealth,
+    health: createHealth({ state, ttlMs: c.HEALTH_CACHE_S * 1000 }),
+    // The credential's budget as the replicas see it, and whether `calls` of a tile or health may spend.
+    async budget (conversation: Conversation, calls = 1) {
+      const view = await conversation.deadline.race(state.budget.get(conversation.account.key))
+      const now = Date.now()
+      return { report: view === undefined ? undefined : budgetReport(view, now), maySpend: maySpend(view, reserve, now, calls) }
+    },
     close: () => dispatcher.close()
   }
 }

@@ -1,24 +1,49 @@
+import { qualysError } from '../../../../lib/errors.js'
 import type { Budget } from '../../../../schemas/qualys.js'
-import type { Layer } from '../chain.js'
+import type { State } from '../../state/index.js'
+import { maySpend, type Reserve } from '../budget.js'
+import type { Layer, Purpose } from '../chain.js'
 
-// What Qualys says of the credential's API budget (X-RateLimit-*), read on the way back up:
-// gauges per account, and one warning when it falls below 10 % of the limit (again only after it
-// recovered).
-export function budget ({ onBudget }: { onBudget: (account: string, budget: Budget) => void }): Layer {
+export interface BudgetOptions {
+  state: State
+  reserve: Reserve
+  onBudget: (account: string, seen: Budget) => void // what the headers said (gauges)
+  onSpend: (account: string, remaining?: number) => void // the relay's view after a call or an answer
+  onHeld: (purpose: Purpose) => void
+}
+
+// The credential's Qualys budget, by priority (SPEC §12): on the way down, a tile or health call
+// is held back when the budget is at its reserve, and every call sent counts in the shared view
+// (in flight until it comes back); on the way back up, what Qualys' headers said goes into it
+// (one warning when it falls below 10 % of the limit, again only after it recovered).
+export function budget ({ state, reserve, onBudget, onSpend, onHeld }: BudgetOptions): Layer {
   const low = new Set<string>()
   return async (call, next) => {
-    const answer = await next(call)
+    const { account, deadline } = call
+    if (call.purpose !== 'investigation' && !maySpend(await deadline.race(state.budget.get(account.key)), reserve, Date.now())) {
+      onHeld(call.purpose)
+      throw qualysError.heldBack()
+    }
+    await deadline.race(state.budget.spend(account.key))
+    onSpend(account.label)
+    let answer
+    try {
+      answer = await next(call)
+    } finally {
+      await state.budget.settle(account.key)
+    }
     const seen = answer.seen?.budget
     if (seen === undefined) return answer
-    const { label } = call.account
-    onBudget(label, seen)
+    await state.budget.seen(account.key, seen, Date.now())
+    onBudget(account.label, seen)
+    onSpend(account.label, seen.remaining)
     const below = seen.remaining < seen.limit * 0.1
-    if (below && !low.has(label)) {
-      call.log?.warn({ credential: label, limit: seen.limit, remaining: seen.remaining, windowSec: seen.windowSec },
+    if (below && !low.has(account.label)) {
+      call.log?.warn({ credential: account.label, limit: seen.limit, remaining: seen.remaining, windowSec: seen.windowSec },
         'Qualys API budget below 10 % of its limit')
     }
-    if (below) low.add(label)
-    else low.delete(label)
+    if (below) low.add(account.label)
+    else low.delete(account.label)
     return answer
   }
 }

@@ -8,8 +8,9 @@ const backoff = (attempt: number) => {
 }
 
 // Retries a call answered 429, 409 or 503 up to QUALYS_RETRIES times, waiting what Qualys named
-// (or backing off with jitter), never past the request's deadline. The answer that ends the
-// retries goes up as it is: its reader gives the SPEC §6 error.
+// (or backing off with jitter), never past the request's deadline (a named wait beyond it never
+// comes up here: the throttle layer answers it). The answer that ends the retries goes up as it
+// is: its reader gives the SPEC §6 error.
 export function retry ({ retries, onCall }: { retries: number, onCall: OnCall }): Layer {
   return async (call, next) => {
     for (let attempt = 0; ; attempt++) {
