@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { envelope, invalidPayload } from '../../lib/errors.js'
+import { envelope, invalidPayload, qualysError } from '../../lib/errors.js'
 import { credentials, platformUrl } from '../../lib/relay.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
 import { ERROR_EXAMPLES, TILE_DATA_EXAMPLES } from '../../schemas/examples.js'
@@ -42,7 +42,8 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
           'Tile data (the shape of the tile’s type), or the error Qualys gave', {
             ...TILE_DATA_EXAMPLES,
             unknownTile,
-            failed: { summary: 'A Qualys count call failed', value: { errors: [{ type: 'fatal', code: 'service unavailable', message: 'Service temporarily unavailable. Please try again later.' }] } }
+            failed: { summary: 'A Qualys count call failed', value: { errors: [{ type: 'fatal', code: 'service unavailable', message: 'Service temporarily unavailable. Please try again later.' }] } },
+            heldBack: { summary: 'Never computed, and the Qualys budget is at its reserve for investigations', value: { errors: [qualysError.heldBack().toJSON()] } }
           }),
         ...frameworkErrors
       }
@@ -51,8 +52,8 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     const tile = fastify.tiles.descriptor(oneOf<TileId>('tile_id', request.body.tile_id, TILE_IDS))
     const period = oneOf('period', request.body.period ?? tile.default_period, tile.periods) as Period
     const creds = credentials(request)
-    const conversation = fastify.qualys.open(creds, 'tile', request.log)
-    return envelope(await fastify.tiles.data(conversation, tile.id as TileId, period, platformUrl(creds, fastify.config)), [])
+    const open = () => fastify.qualys.open(creds, 'tile', request.log)
+    return envelope(await fastify.tiles.data(open, request.log, tile.id as TileId, period, platformUrl(creds, fastify.config)), [])
   })
 }
 

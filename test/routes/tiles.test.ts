@@ -80,8 +80,10 @@ t.test('each tile’s data, by period, against hand-computed counts', async (t) 
   const seven = await data('qualys-ioc-event-summary', 'last_7_days')
   t.same(tileErrors('MetricGroupData', seven), [])
   t.match(seven, { cache_scope: 'org', hide_legend: false })
-  t.equal(Date.parse(seven.observed_time.end_time) - Date.parse(seven.observed_time.start_time), 7 * 24 * HOUR, 'observed_time is the period')
-  t.equal(Date.parse(seven.valid_time.end_time) - Date.parse(seven.valid_time.start_time), 900_000, 'valid for TILE_CACHE_TTL_S')
+  // Its total is the over-time tile's daily buckets: the window starts at the oldest bar's midnight.
+  const DAY = 24 * HOUR
+  t.equal(Date.parse(seven.observed_time.start_time), (Math.floor(Date.parse(seven.observed_time.end_time) / DAY) + 1) * DAY - 7 * DAY, 'observed_time: the buckets\' window')
+  t.equal(Date.parse(seven.valid_time.end_time) - Date.parse(seven.valid_time.start_time), 3600_000, 'fresh for an hour (7 days: TILE_FRESH_7D_S)')
   t.match(seven.data[1].link_uri, /^https:\/\/qualysguard\.qg2\.apps\.qualys\.com\/ioc\/#\/hunting\?search=indicator\.score%3A%5B8\.\.10%5D%20and%20event\.datetime/)
 
   const donut = await data('qualys-ioc-events-by-type', 'last_7_days')
@@ -135,18 +137,18 @@ t.test('scores on the band edges: 2 and 7 are suspicious, 8 malicious, 1 neither
   t.same(res.json().data.data.map((d: { label: string, value: number }) => `${d.label} ${d.value}`), ['Events 4', 'Malicious 1', 'Suspicious 2'])
 })
 
-t.test('a dashboard costs ten calls per period and none again within the TTL', async (t) => {
+t.test('a dashboard costs nine calls per period and none again while fresh', async (t) => {
   const { sim, post } = await setup(t)
   const tiles = ['qualys-ioc-event-summary', 'qualys-ioc-events-by-type', 'qualys-ioc-events-over-time', 'qualys-ioc-latest-malicious']
   await post('/health') // log in
   sim.reset()
   for (const tile of tiles) await post('/tiles/tile-data', { tile_id: tile, period: 'last_24_hours' })
-  t.same(sim.calls.map((c) => c.path).sort(), ['buckets', ...Array(8).fill('count'), 'events'], '3 + 5 counts, 1 time-bucket call, 1 events call')
+  t.same(sim.calls.map((c) => c.path).sort(), ['buckets', ...Array(7).fill('count'), 'events'], '2 + 5 counts, 1 time-bucket call (for the over-time tile and the summary\'s total), 1 events call')
   t.ok(sim.calls.filter((c) => c.path !== 'buckets').every((c) => c.state === 'false'), 'the historical series (state=false)')
   for (const tile of tiles) await post('/tiles/tile-data', { tile_id: tile, period: 'last_24_hours' })
-  t.equal(sim.calls.length, 10, 'a refresh within TILE_CACHE_TTL_S makes no call')
+  t.equal(sim.calls.length, 9, 'a refresh while the data is fresh (24 hours: 15 minutes) makes no call')
   await post('/tiles/tile-data', { tile_id: tiles[0], period: 'last_7_days' })
-  t.equal(sim.calls.length, 13, 'another period is its own entry')
+  t.equal(sim.calls.length, 12, 'another period is its own entry')
 })
 
 t.test('a failing count call: the tile answers the error in the envelope, never a 500', async (t) => {

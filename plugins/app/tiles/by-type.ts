@@ -7,6 +7,7 @@ const title = (type: string) => type.charAt(0) + type.slice(1).toLowerCase()
 export const byType: TileBuilder = {
   descriptor: descriptor('qualys-ioc-events-by-type', 'donut_graph', 'Qualys IOC events by type',
     'Endpoint events recorded by Qualys IOC in the period, by event type.'),
+  cost: 5,
   async build ({ calls, w, common }) {
     const time = timeFilter(w)
     const counts = await calls.together(EVENT_TYPES.map((type) => () => calls.count(`type:${type} and ${time}`)))

@@ -9,6 +9,7 @@ const cell = (text: string | undefined) => (text ?? '—').replace(/[|\\]/g, (c)
 export const latest: TileBuilder = {
   descriptor: descriptor('qualys-ioc-latest-malicious', 'markdown', 'Latest malicious Qualys IOC events',
     'The 10 newest events scored 8 or more, with a link to hunt for them in Qualys.'),
+  cost: 1,
   async build ({ calls, w, common, platform }) {
     const filter = `indicator.score>=8 and ${timeFilter(w)}`
     const events = await calls.historical(filter, 10)
