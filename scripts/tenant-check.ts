@@ -64,8 +64,12 @@ async function events (p: Probe) {
   add(p, 'rate-limit headers', rate.length === 0 ? 'not sent' : rate.map((name) => `${name}: ${header(first.headers, name)}`).join(', '))
   const budget = first.seen?.budget
   if (budget !== undefined) {
+    // The relay's default reserve, a fifth of the limit (at least 2 calls), as a number of calls:
+    // what tiles and health leave to investigations.
+    const reserve = Math.max(2, Math.ceil(budget.limit / 5))
     const window = budget.windowSec === undefined ? 'an unstated window' : `${budget.windowSec} s`
-    add(p, 'API budget', `${budget.limit} calls per ${window}, ${budget.remaining} left now`)
+    add(p, 'API budget', `${budget.limit} calls per ${window}, ${budget.remaining} left now; tiles and health will leave ${reserve} to investigations`)
+    p.settings.QUALYS_BUDGET_RESERVE = String(reserve)
   }
 }
 

@@ -43,6 +43,15 @@ t.test('a front end that refuses request targets over 4,096 bytes: the size it a
   }
 })
 
+t.test('a subscription that announces its budget: the limit and window printed, the reserve suggested', async (t) => {
+  const { report, row, text } = await check(t, { rateLimit: { limit: 300, windowSec: 3600 } })
+  t.equal(report.ok, true)
+  t.match(row('rate-limit headers')?.result, /^x-ratelimit-limit: 300, x-ratelimit-remaining: 299, x-ratelimit-window-sec: 3600$/)
+  t.equal(row('API budget')?.result, '300 calls per 3600 s, 299 left now; tiles and health will leave 60 to investigations')
+  t.equal(report.settings.QUALYS_BUDGET_RESERVE, '60', 'a fifth of 300')
+  t.match(text, /^ {2}QUALYS_BUDGET_RESERVE=60$/m)
+})
+
 t.test('each spelling of the concurrency header is read', async (t) => {
   for (const name of ['x-concurrency-limit-limit', 'x-concurrencylimit-limit'] as const) {
     const { report, row } = await check(t, { concurrencyLimitHeader: 1, concurrencyHeaderName: name })
