@@ -1,4 +1,6 @@
 // The benchmark's markdown table and SVG chart (latency against the number of observables).
+import type { ScenarioResult } from './budget-scenario.js'
+import type { budgetRow } from './budget.js'
 import type { ContainerRow } from './container.js'
 
 export interface LatencyRow {
@@ -58,6 +60,7 @@ export function markdown (r: {
   observeCacheOff: { rps: number, p99: number },
   observeCacheOn: { rps: number, p99: number },
   rss: { beforeMb: number, afterMb: number, requests: number }
+  budget: Awaited<ReturnType<typeof budgetRow>>
 }): string {
   const ratio = (r.refer.rps / r.bare.rps * 100).toFixed(0)
   return `# Benchmark ${r.date}
@@ -111,9 +114,30 @@ Qualys answering at once, lookup cache off, 50 sha256 observables finding 100 ev
 
 /refer reaches **${ratio} %** of the bare-route ceiling.
 
+${budgetSection(r.budget)}
+
 ## Logins and memory
 
 - Logins per 1,000 /observe requests with one credential: **${r.loginsPer1000}**.
 - RSS of the relay: ${r.rss.beforeMb.toFixed(1)} MB before, ${r.rss.afterMb.toFixed(1)} MB after ${r.rss.requests.toLocaleString('en')} requests (growth ${(r.rss.afterMb - r.rss.beforeMb).toFixed(1)} MB).
 `
+}
+
+const budgetLine = (name: string, x: ScenarioResult) => {
+  const i = x.investigations
+  const errors = Object.entries(x.tiles.errors).map(([m, n]) => `${n}× ${m}`).join('; ')
+  const windows = x.perWindow.map((w) => `${w.relayCalls}/${w.otherAllowed} of ${w.otherAsked}`).join(', ')
+  return `| ${name} | ${i.answered} of ${i.asked} (${i.budgetErrors} budget errors), slowest ${(i.maxMs / 1000).toFixed(1)} s | ${x.tiles.withData} of ${x.tiles.asked} (${(100 * x.tiles.withData / Math.max(1, x.tiles.asked)).toFixed(1)} %), ${x.tiles.stale} stale | ${x.tiles.callsPerCycle.toFixed(2)} | ${windows} | ${errors === '' ? '—' : errors} |`
+}
+
+function budgetSection (b: Awaited<ReturnType<typeof budgetRow>>): string {
+  const s = b.scenario
+  return `## The Qualys budget under contention (issue 28's hour on a compressed clock)
+
+A ${s.windowSec}-second window stands for Qualys' hour: ${b.limit} calls a window, another consumer spends ${s.otherPerWindow} evenly, ${s.observablesPerInvestigation} new observables are investigated every ${s.investigationEverySec} s, the dashboard asks its 12 tiles every ${s.dashboardEverySec} s, /health every ${s.healthEverySec} s; ${s.windows} windows.
+
+| relay | investigations answered | tile answers with data | tile calls per dashboard refresh | per window: relay calls / other consumer's allowed of asked | tile errors |
+|---|---|---|---|---|---|
+${'before' in b && b.before !== undefined && !('skipped' in b.before) ? budgetLine(`before (${'beforeRef' in b ? b.beforeRef : ''}, TILE_CACHE_TTL_S=15)`, b.before) + '\n' : ''}${budgetLine('this build (defaults on the same clock)', b.after)}
+${'before' in b && b.before !== undefined && 'skipped' in b.before ? `\nBefore: not measured (${b.before.skipped}).` : ''}`
 }

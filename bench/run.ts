@@ -16,6 +16,7 @@ import { freePort } from '../scripts/free-port.js'
 import { median, percentile, relayUp } from './common.js'
 import { startup } from './startup.js'
 import { containerStart } from './container.js'
+import { budgetRow } from './budget.js'
 
 const smoke = process.argv.includes('--smoke')
 const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 50)
@@ -157,6 +158,9 @@ try {
   // a6. the container image: podman run → healthy (builds the image: a few minutes; not in smoke runs).
   const container = smoke ? { skipped: 'smoke run' } : await containerStart(3)
 
+  // a7. the Qualys budget under contention: the issue's over-subscribed hour, before and after.
+  const budget = await budgetRow(smoke)
+
   // b. logins per 1,000 requests with one credential, from a relay that has never logged in.
   const fresh = await startRelay({ LOOKUP_CACHE_TTL_S: '0' })
   const logins = sim.counters.logins
@@ -177,7 +181,7 @@ try {
   const date = new Date().toISOString().slice(0, 16).replace(':', '-')
   const cpu = os.cpus()
   const machine = `${cpu.length} × ${cpu[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()}`
-  const result = { date, smoke, machine, latencyMs, latency, grouping, tenants, startup: start, container, relayCpu, loginsPer1000, refer, bare, referRatio: refer.rps / bare.rps, observeCacheOff, observeCacheOn, rss }
+  const result = { date, smoke, machine, latencyMs, latency, grouping, tenants, startup: start, container, relayCpu, budget, loginsPer1000, refer, bare, referRatio: refer.rps / bare.rps, observeCacheOff, observeCacheOn, rss }
   mkdirSync(outDir, { recursive: true })
   writeFileSync(path.join(outDir, `${date}.json`), JSON.stringify(result, null, 2) + '\n')
   writeFileSync(path.join(outDir, `${date}.md`), markdown(result))

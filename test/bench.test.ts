@@ -25,6 +25,7 @@ t.test('npm run bench --smoke writes its JSON, markdown and SVG', async (t) => {
   t.same(Object.keys(json.startup.rows), ['relay', 'design floor', 'bare Fastify'], 'start-up measured next to its yardsticks')
   t.ok(json.startup.readyRatio > 0 && json.startup.rssRatio > 0)
   t.equal(Object.keys(json.tenants).length, 4, 'the real-tenant rows')
+  t.ok(json.budget.after.investigations.asked > 0 && json.budget.after.tiles.asked > 0, 'the budget scenario ran')
   t.match(readFileSync(path.join(out, files[2] as string), 'utf8'), /^<svg /)
 })
 
