@@ -29,6 +29,23 @@ declare module 'fastify' {
   }
 }
 
+// The API URL a request may call: the token's (if allowed) or the environment's.
+function apiUrls (c: FastifyInstance['config']) {
+  const allowList = parseAllowList('QUALYS_HOSTS', c.QUALYS_HOSTS ?? DEFAULT_QUALYS_HOSTS)
+  const envOrigin = c.API_URL !== undefined ? new URL(c.API_URL).origin : undefined
+  return function resolveApiUrl (claim: string | undefined): string {
+    const raw = claim ?? c.API_URL
+    if (raw === undefined) throw qualysError.noApiUrl()
+    let url: URL
+    try { url = new URL(raw) } catch { throw qualysError.hostNotAllowed(raw.slice(0, 100)) }
+    const allowed = (url.protocol === 'https:' || url.protocol === 'http:') &&
+      url.username === '' && url.password === '' &&
+      (url.origin === envOrigin || isAllowedUrl(allowList, url))
+    if (!allowed) throw qualysError.hostNotAllowed(url.host)
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
+  }
+}
+
 // The Qualys IOC client (SPEC §3, §4, §10): which API URL a request may call, one account per
 // credential, and one stack of layers composed once. A call goes down
 //   deadline → lookup cache → slots → retry → throttle → budget → auth → transport
@@ -40,8 +57,7 @@ function createQualys (fastify: FastifyInstance) {
   const { state } = fastify
   const { qualysCall: onCall } = fastify.metrics
   const dispatcher = new Agent({ connect: { timeout: c.QUALYS_CONNECT_TIMEOUT_MS }, keepAliveTimeout: 30_000, connections: 32 })
-  const allowList = parseAllowList('QUALYS_HOSTS', c.QUALYS_HOSTS ?? DEFAULT_QUALYS_HOSTS)
-  const envOrigin = c.API_URL !== undefined ? new URL(c.API_URL).origin : undefined
+  const resolveApiUrl = apiUrls(c)
   const accounts = boundedCache<string, Account>(10_000)
   const reserve = parseReserve(c.QUALYS_BUDGET_RESERVE)
   const send = compose([
@@ -53,19 +69,6 @@ function createQualys (fastify: FastifyInstance) {
     budget({ state, reserve, onBudget: fastify.metrics.qualysBudget, onSpend: fastify.metrics.qualysSpend, onHeld: fastify.metrics.heldBack }),
     auth
   ], transport({ dispatcher, onCall }))
-
-  // The API URL a request may call: the token's (if allowed) or the environment's.
-  function resolveApiUrl (claim: string | undefined): string {
-    const raw = claim ?? c.API_URL
-    if (raw === undefined) throw qualysError.noApiUrl()
-    let url: URL
-    try { url = new URL(raw) } catch { throw qualysError.hostNotAllowed(raw.slice(0, 100)) }
-    const allowed = (url.protocol === 'https:' || url.protocol === 'http:') &&
-      url.username === '' && url.password === '' &&
-      (url.origin === envOrigin || isAllowedUrl(allowList, url))
-    if (!allowed) throw qualysError.hostNotAllowed(url.host)
-    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
-  }
 
   return {
     // One relay request's conversation with Qualys; throws a RelayError when no allowed API URL exists.

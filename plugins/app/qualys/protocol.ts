@@ -1,4 +1,5 @@
 import { request, type Dispatcher } from 'undici'
+import { boundedText } from '../../../lib/bounded-text.js'
 import { qualysError, statusError } from '../../../lib/errors.js'
 import { SORT } from '../../../lib/qql.js'
 import { USER_AGENT } from '../../../lib/version.js'
@@ -18,12 +19,7 @@ export interface Seen { budget?: Budget, concurrency?: number, wait?: number }
 // `replayed`: served by the lookup cache, not by Qualys just now (nothing is `seen` then).
 export interface Answer { status: number, headers: Headers, text: string, seen?: Seen, final?: boolean, replayed?: boolean }
 
-export const PATH = {
-  auth: '/auth',
-  events: '/ioc/events',
-  count: '/ioc/events/count',
-  buckets: '/ioc/events/count/time-buckets'
-} as const
+export const PATH = { auth: '/auth', events: '/ioc/events', count: '/ioc/events/count', buckets: '/ioc/events/count/time-buckets' } as const
 export type ApiPath = typeof PATH[Exclude<keyof typeof PATH, 'auth'>]
 
 // Statuses with which Qualys, or a front end before it, refuses a request for its size or syntax
@@ -48,8 +44,6 @@ const SORTED = encodeURIComponent(SORT)
 
 export const isOk = (status: number) => status >= 200 && status < 300
 
-// ---- Query strings ----
-
 // `state`: 'true' the Active state, 'false' the historical time series; left out, Historical
 // (the reference relay's second pass, SPEC §4).
 export interface EventsQuery { filter?: string, pageSize: number, pageNumber?: number, state?: 'true' | 'false' }
@@ -65,19 +59,8 @@ export const HEALTH_QUERY = eventsQuery({ pageSize: 1, state: 'true' }) // REF's
 
 // ---- The two exchanges ----
 
-async function readText (body: Dispatcher.ResponseData['body']): Promise<string> {
-  let size = 0
-  const chunks: Buffer[] = []
-  for await (const chunk of body) {
-    size += chunk.length
-    if (size > MAX_BODY) {
-      body.destroy()
-      throw qualysError.invalidBody('the answer is larger than the relay accepts')
-    }
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
+const readText = (body: Dispatcher.ResponseData['body']) =>
+  boundedText(body, MAX_BODY, () => qualysError.invalidBody('the answer is larger than the relay accepts'))
 
 // POST /auth: form-encoded, properly URL-encoded; Qualys answers 201 with the token as text.
 export async function login (dispatcher: Dispatcher | undefined, apiUrl: string, user: string, pass: string, signal: AbortSignal): Promise<Answer> {
@@ -113,9 +96,7 @@ export function header (headers: Headers, name: string): string | undefined {
 // A number from a header; missing, empty or not a number: undefined ("unknown", never 0).
 function numeric (headers: Headers, name: string): number | undefined {
   const v = header(headers, name)?.trim()
-  if (v === undefined || v === '') return undefined
-  const n = Number(v)
-  return Number.isFinite(n) ? n : undefined
+  return v === undefined || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v)
 }
 
 export function readToken (answer: Answer): string {

@@ -14,6 +14,21 @@ export function memoryCache<T> (max: number): Cache<T> {
 }
 
 interface Waiter { limit: number, wake: () => void }
+
+// Waits in `lane` until woken, or leaves it (and lets the others move) when `signal` aborts.
+function waitIn (lane: Waiter[], limit: number, signal: AbortSignal, moved: () => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const waiter: Waiter = { limit, wake: () => { signal.removeEventListener('abort', onAbort); resolve() } }
+    const onAbort = () => {
+      lane.splice(lane.indexOf(waiter), 1)
+      moved()
+      reject(signal.reason)
+    }
+    lane.push(waiter)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
 interface Gate { active: number, first: Waiter[], later: Waiter[] }
 
 // Counting semaphores by name: first come first served, except that waiters marked `later` wait
@@ -54,19 +69,7 @@ export function semaphores () {
     signal.throwIfAborted()
     const g = gateOf(name)
     if ((later ? queued(g) : g.first.length) === 0 && g.active < limit) g.active++
-    else {
-      const lane = later ? g.later : g.first
-      await new Promise<void>((resolve, reject) => {
-        const waiter: Waiter = { limit, wake: () => { signal.removeEventListener('abort', onAbort); resolve() } }
-        const onAbort = () => {
-          lane.splice(lane.indexOf(waiter), 1)
-          pump(name, g)
-          reject(signal.reason)
-        }
-        lane.push(waiter)
-        signal.addEventListener('abort', onAbort, { once: true })
-      })
-    }
+    else await waitIn(later ? g.later : g.first, limit, signal, () => pump(name, g))
     return releaser(name, g)
   }
 

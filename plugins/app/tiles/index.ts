@@ -34,25 +34,27 @@ export interface TilesOptions {
   onHeld: (purpose: 'tile', calls: number) => void
 }
 
+// A tile's data now: valid from now for as long as it stays fresh.
+function computeTile (freshMs: number, c: Conversation, id: TileId, period: Period, platform?: string): Promise<Kept> {
+  const at = Date.now()
+  const to = new Date(at)
+  const w = { from: new Date(at - SPAN[period]), to, period }
+  const common: Common = {
+    observed_time: { start_time: w.from.toISOString(), end_time: to.toISOString() },
+    valid_time: { start_time: to.toISOString(), end_time: new Date(at + freshMs).toISOString() },
+    cache_scope: 'org',
+    hide_legend: false
+  }
+  return TILES[id].build({ calls: tileCalls(c), w, common, platform }).then((data) => ({ data, at }))
+}
+
 // A tile's data lives for a share of its period (fresh), then is answered at once from the last
 // data while one refresh runs — one per tile and period across replicas, only when the budget is
 // above the reserve (SPEC §12). Only a tile never computed is computed in the request, and only
 // then can the budget make it an error.
 export function createTiles (o: TilesOptions) {
   const refreshing = new Set<Promise<void>>()
-
-  function compute (c: Conversation, id: TileId, period: Period, platform?: string): Promise<Kept> {
-    const at = Date.now()
-    const to = new Date(at)
-    const w = { from: new Date(at - SPAN[period]), to, period }
-    const common: Common = {
-      observed_time: { start_time: w.from.toISOString(), end_time: to.toISOString() },
-      valid_time: { start_time: to.toISOString(), end_time: new Date(at + (o.fresh?.[period] ?? 0)).toISOString() },
-      cache_scope: 'org',
-      hide_legend: false
-    }
-    return TILES[id].build({ calls: tileCalls(c), w, common, platform }).then((data) => ({ data, at }))
-  }
+  const compute = (c: Conversation, id: TileId, period: Period, platform?: string) => computeTile(o.fresh?.[period] ?? 0, c, id, period, platform)
 
   const keep = (c: Conversation, key: string, kept: Kept, period: Period) =>
     o.state.results.set(c.account.key, key, kept, Math.max(SPAN[period], o.fresh?.[period] ?? 0))

@@ -77,18 +77,21 @@ const halves = <T>(list: T[]): [T[], T[]] => [list.slice(0, Math.ceil(list.lengt
 const alike = (a: unknown, b: unknown) => a instanceof RelayError && b instanceof RelayError && a.code === b.code && a.message === b.message
 const failureOf = (t: Outcome | Found[]) => Array.isArray(t) ? t[0]?.error : 'failed' in t ? t.failed : undefined
 
+// One batched query: the events, its refusal, or its failure.
+async function ask (events: Events, group: Lookup[], need: number, state: EventState): Promise<Outcome> {
+  const filter = joined(group)
+  const pageSize = Math.min(MAX_PAGE, need * group.length)
+  try {
+    const answer = await events({ filter, pageSize, state, batch: true })
+    return Array.isArray(answer) ? { events: answer, pageSize } : answer
+  } catch (failed) {
+    return { failed }
+  }
+}
+
 // Up to `need` newest events per observable of the group, for one state.
 export function gatherer (events: Events, learning: BatchLearning, need: number, state: EventState) {
-  async function attempt (group: Lookup[]): Promise<Outcome> {
-    const filter = joined(group)
-    const pageSize = Math.min(MAX_PAGE, need * group.length)
-    try {
-      const answer = await events({ filter, pageSize, state, batch: true })
-      return Array.isArray(answer) ? { events: answer, pageSize } : answer
-    } catch (failed) {
-      return { failed }
-    }
-  }
+  const attempt = (group: Lookup[]) => ask(events, group, need, state)
 
   const gather = async (group: Lookup[]): Promise<Found[]> => group.length === 1
     ? [await newest(events, QUERIES[(group[0] as Lookup).type].filter((group[0] as Lookup).value), need, state)]
