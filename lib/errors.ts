@@ -156,6 +156,13 @@ export function networkError (err: unknown, apiUrl: string): RelayError {
   return qualysError.connection(apiUrl)
 }
 
+// What failed below HTTP, for the log line: the error's code (ECONNREFUSED, UND_ERR_SOCKET, …),
+// never its message (which may quote an address with credentials in it).
+export function networkCause (err: unknown): string {
+  const e = err as { code?: string, name?: string, cause?: { code?: string } } | undefined
+  return e?.code ?? e?.cause?.code ?? e?.name ?? 'unknown'
+}
+
 export const isTimeout = (err: unknown): err is RelayError => err instanceof RelayError && err.code === CODE.timeout
 
 // A failure that may belong to one observable's query (worth isolating in a batch): not a refusal

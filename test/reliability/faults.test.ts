@@ -12,7 +12,7 @@ type Fault = Parameters<Simulator['inject']>[0]
 // observable's documents, and the relay must be healthy afterwards.
 t.test('upstream faults end in their SPEC §6 error, in time, keeping the rest', async (t) => {
   const sim = await withSimulator(t)
-  const { app } = await build(t, { API_URL: sim.url, LOOKUP_CACHE_TTL_S: '0', QUALYS_CONCURRENCY: '1', QUALYS_BATCH: 'off', QUALYS_DEADLINE_MS: String(DEADLINE), QUALYS_RETRIES: '3' })
+  const { app, logs } = await build(t, { API_URL: sim.url, LOOKUP_CACHE_TTL_S: '0', QUALYS_CONCURRENCY: '1', QUALYS_BATCH: 'off', QUALYS_DEADLINE_MS: String(DEADLINE), QUALYS_RETRIES: '3' })
   const post = async (url: string, payload?: unknown) =>
     (await app.inject({ method: 'POST', url, headers: bearer(hsToken(DEMO)), payload: payload === undefined ? undefined : JSON.stringify(payload) })).json()
   await post('/health')
@@ -47,6 +47,12 @@ t.test('upstream faults end in their SPEC §6 error, in time, keeping the rest',
     const kept = body.data.sightings.docs.map((d: { observables: Array<{ type: string }> }) => d.observables[0]?.type)
     t.ok(kept.includes('ip'), `${name}: the other observable's documents are kept`)
     t.same(ctimErrors(body.data), [])
+    const networkLines = logs.splice(0).filter((l) => l.includes('qualys: no answer (network error)')).map((l) => JSON.parse(l))
+    if (error === connection) {
+      // The operator learns what failed below HTTP (the error's code), for the one call it hit.
+      t.match(networkLines, [{ level: 40, cause: /^(ECONNRESET|UND_ERR_SOCKET)$/, path: '/ioc/events' }], `${name}: logged with its cause`)
+      t.equal(networkLines.length, 1, `${name}: one line for the one call`)
+    } else t.same(networkLines, [], `${name}: no network error logged`)
     sim.reset()
     t.same(await post('/health'), { data: { status: 'ok' } }, `${name}: healthy afterwards`)
   }

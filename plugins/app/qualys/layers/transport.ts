@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici'
-import { networkError, RelayError } from '../../../../lib/errors.js'
+import { networkCause, networkError, RelayError } from '../../../../lib/errors.js'
 import { scrub } from '../../../../lib/secrets.js'
 import type { Next, OnCall } from '../chain.js'
 import { get } from '../protocol.js'
@@ -19,6 +19,7 @@ export function transport ({ dispatcher, onCall }: { dispatcher: Dispatcher, onC
       if (deadline.passed) throw deadline.timeout()
       if (err instanceof RelayError) throw err
       onCall('network_error')
+      call.log?.warn({ cause: networkCause(err), path: call.path }, 'qualys: no answer (network error)')
       throw networkError(err, account.apiUrl)
     }
   }
