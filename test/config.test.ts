@@ -24,7 +24,9 @@ t.test('a bad value stops start-up with one line naming the variable', async (t)
     [{ TRUST_PROXY: 'maybe' }, /TRUST_PROXY/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
     [{ JWKS_HOSTS: 'https://evil.example/path' }, /^JWKS_HOSTS: "https:\/\/evil.example\/path" is neither/],
-    [{ QUALYS_HOSTS: 'user@host.example' }, /^QUALYS_HOSTS: /]
+    [{ QUALYS_HOSTS: 'user@host.example' }, /^QUALYS_HOSTS: /],
+    [{ QUALYS_BUDGET_RESERVE: 'half' }, /QUALYS_BUDGET_RESERVE/],
+    [{ QUALYS_BUDGET_RESERVE: '-5' }, /QUALYS_BUDGET_RESERVE/]
   ]
   for (const [env, pattern] of cases) {
     const err = await start(env).then(() => undefined, (e: Error) => e)
@@ -50,8 +52,14 @@ t.test('defaults are the documented ones', async (t) => {
     QUALYS_DEADLINE_MS: 25000,
     QUALYS_RETRIES: 3,
     QUALYS_CONCURRENCY: 2,
-    LOOKUP_CACHE_TTL_S: 60
+    LOOKUP_CACHE_TTL_S: 60,
+    QUALYS_BUDGET_RESERVE: '20%',
+    TILE_FRESH_24H_S: 900,
+    TILE_FRESH_7D_S: 3600,
+    TILE_FRESH_30D_S: 14400,
+    HEALTH_CACHE_S: 60
   })
+  t.equal(fastify.config.TILE_CACHE_TTL_S, undefined)
 })
 
 t.test('a bad value is named, never printed: it may be a secret', async (t) => {
