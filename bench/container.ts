@@ -12,7 +12,7 @@ export type ContainerRow =
   | { skipped: string }
 
 export async function containerStart (runs: number): Promise<ContainerRow> {
-  const { paths, missing } = findPrograms([PROGRAMS.podman, PROGRAMS.runc, PROGRAMS.mmdebstrap])
+  const { paths, missing } = findPrograms([PROGRAMS.podman, PROGRAMS.runc, PROGRAMS.mmdebstrap, PROGRAMS.netavark])
   if (missing !== undefined) return { skipped: missing }
   const root = path.join(import.meta.dirname, '..')
   const img = await buildRelayImage({ podman: paths.podman as string, mmdebstrap: paths.mmdebstrap as string }, root, path.join(root, '.podman', `bench-${process.pid}`))

@@ -3,7 +3,7 @@ import path from 'node:path'
 
 // Programs outside npm that some suites drive. None of them ships in a registry package that
 // works offline (each would download its binary at install time), so they come from Debian.
-export interface Program { name: string, command: string, install: string }
+export interface Program { name: string, command: string, install: string, dir?: string } // dir: looked up there when not on PATH
 
 export const PROGRAMS = {
   httpie: { name: 'httpie', command: 'http', install: 'apt-get install httpie' },
@@ -13,7 +13,10 @@ export const PROGRAMS = {
   redis: { name: 'redis-server', command: 'redis-server', install: 'apt-get install redis-server' },
   podman: { name: 'podman', command: 'podman', install: 'apt-get install podman' },
   runc: { name: 'runc', command: 'runc', install: 'apt-get install runc' },
-  mmdebstrap: { name: 'mmdebstrap', command: 'mmdebstrap', install: 'apt-get install mmdebstrap' }
+  mmdebstrap: { name: 'mmdebstrap', command: 'mmdebstrap', install: 'apt-get install mmdebstrap' },
+  podmanCompose: { name: 'podman-compose', command: 'podman-compose', install: 'apt-get install podman-compose' },
+  // podman's network backend for compose projects: services reach each other by name (aardvark-dns).
+  netavark: { name: 'netavark', command: 'netavark', install: 'apt-get install netavark aardvark-dns', dir: '/usr/lib/podman' }
 } satisfies Record<string, Program>
 
 // The command's absolute path on PATH, or undefined.
@@ -35,7 +38,7 @@ export function findPrograms (programs: Program[]): { paths: Record<string, stri
   const paths: Record<string, string> = {}
   const missing: Program[] = []
   for (const program of programs) {
-    const found = which(program.command)
+    const found = which(program.command) ?? (program.dir === undefined ? undefined : which(program.command, program.dir))
     if (found === undefined) missing.push(program)
     else paths[program.command] = found
   }

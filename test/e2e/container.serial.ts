@@ -10,7 +10,7 @@ import { PROGRAMS, withPrograms } from '../system.js'
 // (EMFILE at 20,000, reproduced twice; alone it passed every time).
 // The Containerfile, built and run for real with podman (scripts/container-image.ts: no registry
 // is reachable here, so the base image is made from Debian packages and npm's Node 22 binary).
-withPrograms(t, [PROGRAMS.podman, PROGRAMS.runc, PROGRAMS.mmdebstrap],
+withPrograms(t, [PROGRAMS.podman, PROGRAMS.runc, PROGRAMS.mmdebstrap, PROGRAMS.netavark],
   'the container image: built, healthy, non-root, serves observe, finishes a request on SIGTERM, logs no secret', async (t, paths) => {
     const img = await buildRelayImage({ podman: paths.podman as string, mmdebstrap: paths.mmdebstrap as string }, ROOT, path.join(ROOT, '.podman', String(process.pid)))
     t.teardown(img.remove)
