@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+import { ROOT } from './helper.js'
+
+// The compose files stop a relay without cutting a request in flight: such a request may wait for
+// Qualys up to QUALYS_DEADLINE_MS (SPEC §3 default: 25,000 ms), so the relay's grace must be above
+// it and the container's stop timeout above the grace (after it, compose sends SIGKILL).
+// test/e2e/compose.serial.ts runs both files for real; this holds without podman.
+const DEADLINE_MS = 25_000
+
+for (const file of ['compose.yaml', 'compose.replicas.yaml']) {
+  t.test(`deploy/${file}: the stop timeout covers the grace, the grace covers the deadline`, async (t) => {
+    const text = readFileSync(path.join(ROOT, 'deploy', file), 'utf8')
+    const grace = [...text.matchAll(/SHUTDOWN_GRACE_MS: "(\d+)"/g)].map((m) => Number(m[1]))
+    const stop = [...text.matchAll(/stop_grace_period: (\d+)s/g)].map((m) => Number(m[1]) * 1000)
+    t.equal(grace.length, 1, 'SHUTDOWN_GRACE_MS set once (the relay service, or the anchor every replica uses)')
+    t.equal(stop.length, 1, 'stop_grace_period set once, beside it')
+    t.ok((grace[0] ?? 0) > DEADLINE_MS, `grace ${grace[0]} ms > deadline ${DEADLINE_MS} ms`)
+    t.ok((stop[0] ?? 0) > (grace[0] ?? Infinity), `stop timeout ${stop[0]} ms > grace ${grace[0]} ms`)
+    t.notMatch(text, /\$\{[A-Z_]+:-\}/, 'no empty default (VAR:-): podman-compose 1.0.3 passes it on literally')
+  })
+}
