@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { Agent, request } from 'undici'
-import { bearer, build, ctimErrors, DEMO, hsToken, normaliseIds, registerSecret, ROOT, SECRET_KEY, spawnNode, startSimulator, withSimulator, type Simulator } from '../helper.js'
+import { bearer, build, ctimErrors, DEMO, hsToken, normaliseIds, registerSecret, ROOT, SECRET_KEY, spawnNode, startSimulator, withSimulator } from '../helper.js'
 import { freePort } from '../../scripts/free-port.js'
 import { PROGRAMS, withPrograms } from '../system.js'
 import { startRedis } from '../redis.js'
 import { contend } from '../../scripts/contention.js'
 import { editSite, nginxSite } from '../nginx.js'
+import { fetchedTwice } from '../helpers/calls.js'
 
 // Three relay processes (the built relay, `node dist/server.js`) sharing one real redis-server
 // and one simulator (50 ms latency), behind real nginx using deploy/nginx.replicas.conf as
@@ -49,17 +50,6 @@ async function until (what: string, check: () => Promise<boolean> | boolean) {
 }
 const redisLines = async (r: Replica) => (await (await request(r.metrics)).body.text()).split('\n').filter((l) => l.startsWith('relay_redis'))
 const redisUp = async (r: Replica) => (await redisLines(r)).includes('relay_redis_up 1')
-
-// Every API call a user made, by query: each (credential, query) should be fetched once.
-function fetchedTwice (sim: Simulator): string[] {
-  const seen = new Map<string, number>()
-  for (const c of sim.calls) {
-    if (c.path === 'auth') continue
-    const key = `${c.user} ${c.path} ${c.state} ${c.pageSize}/${c.pageNumber} ${c.filter}`
-    seen.set(key, (seen.get(key) ?? 0) + 1)
-  }
-  return [...seen].filter(([, n]) => n > 1).map(([k, n]) => `${n}× ${k}`)
-}
 
 withPrograms(t, [PROGRAMS.redis, PROGRAMS.nginx, PROGRAMS.openssl], 'three replicas share one Qualys budget through Redis, under load', async (t, paths) => {
   // The build (compile-schemas runs the relay's modules) is not under test here: no coverage from it.
