@@ -16,7 +16,9 @@ export const PROGRAMS = {
   mmdebstrap: { name: 'mmdebstrap', command: 'mmdebstrap', install: 'apt-get install mmdebstrap' },
   podmanCompose: { name: 'podman-compose', command: 'podman-compose', install: 'apt-get install podman-compose' },
   // podman's network backend for compose projects: services reach each other by name (aardvark-dns).
-  netavark: { name: 'netavark', command: 'netavark', install: 'apt-get install netavark aardvark-dns', dir: '/usr/lib/podman' }
+  netavark: { name: 'netavark', command: 'netavark', install: 'apt-get install netavark aardvark-dns', dir: '/usr/lib/podman' },
+  // netavark sets up a compose project's bridge network with iptables (podman only suggests it).
+  iptables: { name: 'iptables', command: 'iptables', install: 'apt-get install iptables', dir: '/usr/sbin' }
 } satisfies Record<string, Program>
 
 // The command's absolute path on PATH, or undefined.

@@ -79,7 +79,7 @@ async function single (t: any, images: Podman, paths: Paths, ca: string) {
   t.same(await p.leftovers(), [], 'down (and network rm) leaves no container, pod, network or volume')
 }
 
-withPrograms(t, [PROGRAMS.podman, PROGRAMS.runc, PROGRAMS.mmdebstrap, PROGRAMS.podmanCompose, PROGRAMS.netavark, PROGRAMS.openssl, PROGRAMS.httpie],
+withPrograms(t, [PROGRAMS.podman, PROGRAMS.runc, PROGRAMS.mmdebstrap, PROGRAMS.podmanCompose, PROGRAMS.netavark, PROGRAMS.iptables, PROGRAMS.openssl, PROGRAMS.httpie],
   'deploy/compose.yaml and compose.replicas.yaml, as shipped, run by podman-compose', async (t, paths) => {
     registerSecret(SECRET_KEY)
     const images = await composeImages({ podman: paths.podman as string, mmdebstrap: paths.mmdebstrap as string }, path.join(ROOT, '.podman', `compose-${process.pid}`))

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { freePort } from '../../scripts/free-port.js'
 import { bearer, build, ctimErrors, DEMO, hsToken, withSimulator, type Simulator } from '../helper.js'
 
 const MUTEX = { type: 'mutex', value: 'MSFTHISTORY!' }
@@ -98,4 +99,16 @@ t.test('a Retry-After HTTP date is waited for', async (t) => {
   t.equal(retried?.status, 200)
   const gap = (retried?.at ?? 0) - (throttled?.at ?? 0)
   t.ok(gap >= 900 && gap <= 2500, `the retry came ${gap} ms after the 429 (the date was 1–2 s ahead)`)
+})
+
+t.test('a login that gets no answer: the connection error, and one line with its cause for the operator', async (t) => {
+  const port = await freePort() // nothing listens there: the connection is refused
+  const apiUrl = `http://127.0.0.1:${port}`
+  const { app, logs } = await build(t, { API_URL: apiUrl, QUALYS_DEADLINE_MS: String(DEADLINE) })
+  const res = await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: [MUTEX] })
+  t.match(res.json().errors, [{ type: 'fatal', code: 'connection error', message: `Unable to connect Qualys IOC, validate the configured API URL: ${apiUrl}` }])
+  const lines = logs.filter((l) => l.includes('qualys: no answer to the login (network error)')).map((l) => JSON.parse(l))
+  t.match(lines, [{ level: 40, cause: 'ECONNREFUSED', path: '/auth' }], 'logged with its cause, once')
+  t.equal(lines.length, 1)
+  t.notOk(logs.join('\n').includes(DEMO.pass), 'not the password')
 })

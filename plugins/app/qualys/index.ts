@@ -77,7 +77,7 @@ function createQualys (fastify: FastifyInstance) {
       const key = accountKey(apiUrl, creds)
       let account = accounts.get(key)
       if (account === undefined) {
-        accounts.set(key, account = createAccount(apiUrl, creds, { state, dispatcher, deadlineMs: c.QUALYS_DEADLINE_MS, onCall }))
+        accounts.set(key, account = createAccount(apiUrl, creds, { state, dispatcher, deadlineMs: c.QUALYS_DEADLINE_MS, onCall, log: fastify.log }))
       }
       const conversation: Conversation = {
         account,

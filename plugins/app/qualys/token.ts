@@ -1,10 +1,10 @@
 import type { Dispatcher } from 'undici'
-import { networkError, qualysError, RelayError } from '../../../lib/errors.js'
+import { networkCause, networkError, qualysError, RelayError } from '../../../lib/errors.js'
 import { scrub } from '../../../lib/secrets.js'
 import type { QualysToken } from '../../../schemas/qualys.js'
 import type { State } from '../state/index.js'
-import type { OnCall } from './chain.js'
-import { login, readToken } from './protocol.js'
+import type { Log, OnCall } from './chain.js'
+import { login, PATH, readToken } from './protocol.js'
 
 const TOKEN_LIFETIME_MS = 4 * 3600_000
 const MARGIN_MS = 5 * 60_000 // a token is dropped this long before it expires
@@ -27,6 +27,7 @@ export interface TokenOptions {
   dispatcher: Dispatcher
   deadlineMs: number
   onCall: OnCall
+  log: Log // a login serves every request of the credential: logged by the app, not one request
 }
 
 export interface Tokens {
@@ -44,6 +45,7 @@ async function fetchToken (o: TokenOptions): Promise<QualysToken> {
   } catch (err) {
     if ((err as Error).name === 'TimeoutError') throw qualysError.timeout(o.deadlineMs)
     if (err instanceof RelayError) throw err
+    o.log.warn({ cause: networkCause(err), path: PATH.auth }, 'qualys: no answer to the login (network error)')
     throw networkError(err, o.apiUrl)
   }
   return { token, expiresAt: expiry(token, Date.now()) - MARGIN_MS }
