@@ -18,7 +18,8 @@ export const PROGRAMS = {
   // podman's network backend for compose projects: services reach each other by name (aardvark-dns).
   netavark: { name: 'netavark', command: 'netavark', install: 'apt-get install netavark aardvark-dns', dir: '/usr/lib/podman' },
   // netavark sets up a compose project's bridge network with iptables (podman only suggests it).
-  iptables: { name: 'iptables', command: 'iptables', install: 'apt-get install iptables', dir: '/usr/sbin' }
+  iptables: { name: 'iptables', command: 'iptables', install: 'apt-get install iptables', dir: '/usr/sbin' },
+  ip: { name: 'iproute2', command: 'ip', install: 'apt-get install iproute2', dir: '/usr/sbin' }
 } satisfies Record<string, Program>
 
 // The command's absolute path on PATH, or undefined.

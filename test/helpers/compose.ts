@@ -33,6 +33,18 @@ export function certificates (t: { teardown: (fn: () => unknown) => void }, open
   return { ca: path.join(dir, 'ca.pem') }
 }
 
+// Pins a podman network's bridge to the MAC address it has now (the README's command for podman
+// 4.3 with netavark 1.4): set explicitly, the kernel keeps it when the container whose link lent
+// it leaves. Returns the address.
+export async function pinBridgeMac (images: Podman, network: string, ip: string): Promise<string> {
+  const bridge = (await images.podman('network', 'inspect', network, '--format', '{{.NetworkInterface}}')).trim()
+  const mac = readFileSync(`/sys/class/net/${bridge}/address`, 'utf8').trim()
+  await execFile(ip, ['link', 'set', 'dev', bridge, 'address', mac])
+  const assigned = readFileSync(`/sys/class/net/${bridge}/addr_assign_type`, 'utf8').trim()
+  if (assigned !== '3') throw new Error(`${bridge}: its MAC address is not pinned (addr_assign_type ${assigned})`)
+  return mac
+}
+
 // One compose project of deploy/ run by podman-compose, as an operator runs it.
 export function project (images: Podman, podmanCompose: string, name: string, file: string, env: Record<string, string>) {
   const compose = async (...args: string[]) =>
