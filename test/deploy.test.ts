@@ -21,3 +21,14 @@ for (const file of ['compose.yaml', 'compose.replicas.yaml']) {
     t.notMatch(text, /\$\{[A-Z_]+:-\}/, 'no empty default (VAR:-): podman-compose 1.0.3 passes it on literally')
   })
 }
+
+t.test('deploy/compose.replicas.yaml runs the replicas that deploy/nginx.replicas.conf names, on one Redis', async (t) => {
+  const compose = readFileSync(path.join(ROOT, 'deploy/compose.replicas.yaml'), 'utf8')
+  const upstream = readFileSync(path.join(ROOT, 'deploy/nginx.replicas.conf'), 'utf8')
+  const named = [...upstream.matchAll(/^\s*server (relay-\d+):9090\b/gm)].map((m) => m[1])
+  t.same(named, ['relay-1', 'relay-2', 'relay-3'])
+  for (const name of named) t.match(compose, new RegExp(`^  ${name}: \\*relay$`, 'm'), `${name} is a service`)
+  t.match(compose, /^ {4}REDIS_URL: redis:\/\/:\$\{REDIS_PASSWORD:\?[^}]+\}@redis:6379$/m, 'every replica on the same Redis, with its password')
+  t.match(compose, /^ {2}redis:\n {4}image: \S+\n {4}command: \["redis-server", "--save", "", "--appendonly", "no", "--requirepass", "\$\{REDIS_PASSWORD:\?[^}]+\}"\]$/m, 'Redis without persistence, behind a password')
+  t.match(compose, /- \.\/nginx\.replicas\.conf:\/etc\/nginx\/conf\.d\/default\.conf:ro/, 'nginx runs the shipped upstream')
+})

@@ -3,7 +3,7 @@
 // CTIM and tile schemas (ctim), answers made comparable (answers), child processes (processes).
 export { build, withSimulator } from './helpers/app.js'
 export { allLogs, registerSecret, SECRET_KEY } from './helpers/secrets.js'
-export { bearer, DEMO, hsToken, rawHsToken } from './helpers/tokens.js'
+export { bearer, DEMO, EVE, hsToken, rawHsToken } from './helpers/tokens.js'
 export { startJwks } from './helpers/jwks.js'
 export { ctimErrors, tileErrors } from './helpers/ctim.js'
 export { markRequestTimes, normaliseIds } from './helpers/answers.js'

@@ -3,31 +3,27 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { Agent, request } from 'undici'
-import { bearer, build, ctimErrors, DEMO, hsToken, normaliseIds, registerSecret, ROOT, SECRET_KEY, spawnNode, startSimulator, withSimulator } from '../helper.js'
+import { bearer, build, ctimErrors, DEMO, EVE, hsToken, normaliseIds, registerSecret, ROOT, SECRET_KEY, spawnNode, startSimulator, withSimulator } from '../helper.js'
 import { freePort } from '../../scripts/free-port.js'
 import { PROGRAMS, withPrograms } from '../system.js'
 import { startRedis } from '../redis.js'
 import { contend } from '../../scripts/contention.js'
 import { editSite, nginxSite } from '../nginx.js'
 import { fetchedTwice } from '../helpers/calls.js'
+import { LISTS, O } from '../helpers/examples.js'
 
 // Three relay processes (the built relay, `node dist/server.js`) sharing one real redis-server
 // and one simulator (50 ms latency), behind real nginx using deploy/nginx.replicas.conf as
 // shipped: one Qualys budget per credential across the replicas (SPEC §10), held with the CPU
 // busy beside them (one busy process per core), run after run.
 
-const EVE = { user: 'eve', pass: 'eve-password-123' }
 const ZED = { user: 'zed', pass: 'zed-password-456' }
 const ACCOUNTS = { [DEMO.user]: DEMO.pass, [EVE.user]: EVE.pass, [ZED.user]: ZED.pass }
 const LEASE_MS = 3000 // renewed every 600 ms (a fifth): a dead replica's lock frees 2.4–3 s after its death
 const CONCURRENCY = 2
 const RUNS = 10
 
-// The demo's observables, by name.
-const O = Object.fromEntries((JSON.parse(readFileSync(path.join(ROOT, 'examples/observables.json'), 'utf8')) as Array<{ type: string, value: string }>)
-  .map((o) => [o.type, o])) as Record<string, { type: string, value: string }>
-// Requests whose observables overlap: each list is asked 3 times per credential, all at once.
-const LISTS = [[O.sha256, O.ip], [O.ip, O.domain], [O.mutex, O.file_name, O.sha256], [O.md5], [O.ipv6, O.file_path]]
+// Each of LISTS is asked 3 times per credential, all at once.
 // Asked while Redis is killed or paused: new lists, so they reach Qualys.
 const LATER = [[O.domain, O.md5], [O.file_name], [O.ip, O.mutex], [O.sha256, O.ipv6]]
 
@@ -226,15 +222,4 @@ withPrograms(t, [PROGRAMS.redis, PROGRAMS.nginx, PROGRAMS.openssl], 'three repli
   keepTokens()
   const logs = replicas.map((r) => r.output()).join('\n')
   for (const secret of [DEMO.pass, EVE.pass, ZED.pass, SECRET_KEY, ...tokens]) t.notOk(logs.includes(secret), `no ${secret.slice(0, 6)}… in the logs`)
-})
-
-t.test('deploy/compose.replicas.yaml runs the replicas that deploy/nginx.replicas.conf names, on one Redis', async (t) => {
-  const compose = readFileSync(path.join(ROOT, 'deploy/compose.replicas.yaml'), 'utf8')
-  const upstream = readFileSync(path.join(ROOT, 'deploy/nginx.replicas.conf'), 'utf8')
-  const named = [...upstream.matchAll(/^\s*server (relay-\d+):9090\b/gm)].map((m) => m[1])
-  t.same(named, ['relay-1', 'relay-2', 'relay-3'])
-  for (const name of named) t.match(compose, new RegExp(`^  ${name}: \\*relay$`, 'm'), `${name} is a service`)
-  t.match(compose, /^ {4}REDIS_URL: redis:\/\/:\$\{REDIS_PASSWORD:\?[^}]+\}@redis:6379$/m, 'every replica on the same Redis, with its password')
-  t.match(compose, /^ {2}redis:\n {4}image: \S+\n {4}command: \["redis-server", "--save", "", "--appendonly", "no", "--requirepass", "\$\{REDIS_PASSWORD:\?[^}]+\}"\]$/m, 'Redis without persistence, behind a password')
-  t.match(compose, /- \.\/nginx\.replicas\.conf:\/etc\/nginx\/conf\.d\/default\.conf:ro/, 'nginx runs the shipped upstream')
 })

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import path from 'node:path'
 import { request, type Agent } from 'undici'
-import { bearer, DEMO, hsToken, registerSecret, ROOT, SECRET_KEY, type Simulator } from '../helper.js'
+import { bearer, DEMO, EVE, hsToken, registerSecret, SECRET_KEY } from '../helper.js'
 import { fetchedTwice } from '../helpers/calls.js'
-import { caAgent, project, untilServing } from '../helpers/compose.js'
+import { LISTS } from '../helpers/examples.js'
+import { caAgent, project, projectNetwork, simulatorOn, untilServing } from '../helpers/compose.js'
 import { IMAGES, type Podman } from '../../scripts/container-image.js'
 import { freePort } from '../../scripts/free-port.js'
 import type { Paths } from '../system.js'
@@ -12,16 +11,7 @@ import type { Paths } from '../system.js'
 // deploy/compose.replicas.yaml as shipped (run by test/e2e/compose.serial.ts): three replicas, one
 // Redis with a password, nginx; a replica stopped (SIGTERM) in the middle of a stream of requests.
 
-const EVE = { user: 'eve', pass: 'eve-password-123' }
-const O = Object.fromEntries((JSON.parse(readFileSync(path.join(ROOT, 'examples/observables.json'), 'utf8')) as Array<{ type: string, value: string }>)
-  .map((o) => [o.type, o])) as Record<string, { type: string, value: string }>
-const LISTS = [[O.sha256, O.ip], [O.ip, O.domain], [O.mutex, O.file_name, O.sha256], [O.md5], [O.ipv6, O.file_path]]
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-interface Helpers {
-  network: (images: Podman, name: string) => Promise<{ gateway: string, removeHolder: () => Promise<string> }>
-  simulatorOn: (t: any, gateway: string) => Promise<Simulator>
-}
 
 async function observe (url: string, dispatcher: Agent, who: { user: string, pass: string }, list: unknown[]) {
   const res = await request(`${url}/observe/observables`, { method: 'POST', dispatcher, headers: { ...bearer(hsToken(who)), 'content-type': 'application/json' }, body: JSON.stringify(list) })
@@ -29,10 +19,10 @@ async function observe (url: string, dispatcher: Agent, who: { user: string, pas
   return { status: res.statusCode, errors: body.errors, sightings: body.data?.sightings?.count ?? 0 }
 }
 
-export async function replicasUnderLoad (t: any, images: Podman, paths: Paths, ca: string, helpers: Helpers) {
+export async function replicasUnderLoad (t: any, images: Podman, paths: Paths, ca: string) {
   const name = `relayreplicas${process.pid}`
-  const net = await helpers.network(images, `${name}_default`)
-  const sim = await helpers.simulatorOn(t, net.gateway)
+  const net = await projectNetwork(images, `${name}_default`, paths.ip as string)
+  const sim = await simulatorOn(t, net.gateway)
   const password = randomBytes(24).toString('hex')
   registerSecret(password)
   registerSecret(EVE.pass)
@@ -116,7 +106,6 @@ export async function replicasUnderLoad (t: any, images: Podman, paths: Paths, c
     t.notOk(logs.includes(secret), `no secret in podman logs (${secret.slice(0, 6)}…)`)
   }
   await p.down()
-  await net.removeHolder()
-  await images.podman('network', 'rm', p.network)
+  await net.remove()
   t.same(await p.leftovers(), [], 'down (and network rm) leaves no container, pod, network or volume')
 }

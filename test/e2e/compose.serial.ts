@@ -3,9 +3,9 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { request } from 'undici'
-import { DEMO, hsToken, registerSecret, ROOT, SECRET_KEY, startSimulator, type Simulator } from '../helper.js'
-import { caAgent, certificates, pinBridgeMac, project, untilServing } from '../helpers/compose.js'
-import { composeImages, IMAGES, type Podman } from '../../scripts/container-image.js'
+import { DEMO, hsToken, registerSecret, ROOT, SECRET_KEY } from '../helper.js'
+import { caAgent, certificates, project, projectNetwork, simulatorOn, untilServing } from '../helpers/compose.js'
+import { composeImages, type Podman } from '../../scripts/container-image.js'
 import { freePort } from '../../scripts/free-port.js'
 import { PROGRAMS, withPrograms, type Paths } from '../system.js'
 import { replicasUnderLoad } from './compose-replicas.js'
@@ -20,30 +20,9 @@ const execFile = promisify(execFileCb)
 // simulator runs in this process, listening on the project network's gateway (the host's side of
 // the bridge), which the containers reach.
 
-// The project network, made before `up` (with a container on it, so that the host's side of the
-// bridge exists) so that the simulator can listen on its gateway; podman-compose uses it as its own.
-// Its bridge's MAC address is pinned, as the README tells podman 4.3 users to do: unpinned, the
-// bridge takes the lowest MAC of its containers' links, and when that container goes (a replica
-// stopped, a `podman run --rm` on the network) the others lose the gateway — the simulator here,
-// Qualys and the DNS in production — until their ARP entry expires (up to about 30 s).
-async function network (images: Podman, name: string, ip: string) {
-  await images.podman('network', 'create', name)
-  const holder = `${name}-holder`
-  await images.podman('run', '--detach', '--name', holder, '--network', name, IMAGES.redis, 'sleep', 'infinity')
-  const gateway = (await images.podman('network', 'inspect', name, '--format', '{{range .Subnets}}{{.Gateway}}{{end}}')).trim()
-  await pinBridgeMac(images, name, ip)
-  return { gateway, removeHolder: () => images.podman('rm', '--force', '--volumes', '--time', '0', holder) }
-}
-
-async function simulatorOn (t: any, gateway: string): Promise<Simulator> {
-  const sim = await startSimulator({ host: gateway, accounts: { [DEMO.user]: DEMO.pass, eve: 'eve-password-123' }, latencyMs: 20 })
-  t.teardown(() => sim.close())
-  return sim
-}
-
 async function single (t: any, images: Podman, paths: Paths, ca: string) {
   const name = `relaysingle${process.pid}`
-  const net = await network(images, `${name}_default`, paths.ip as string)
+  const net = await projectNetwork(images, `${name}_default`, paths.ip as string)
   const sim = await simulatorOn(t, net.gateway)
   const [https, plain] = [await freePort(), await freePort()]
   const p = project(images, paths['podman-compose'] as string, name, 'compose.yaml', { SECRET_KEY, API_URL: sim.url, HTTPS_PORT: String(https), HTTP_PORT: String(plain) })
@@ -79,8 +58,7 @@ async function single (t: any, images: Podman, paths: Paths, ca: string) {
   }
 
   await p.down()
-  await net.removeHolder()
-  await images.podman('network', 'rm', p.network) // podman-compose 1.0.3 leaves it: the README's second command
+  await net.remove()
   t.same(await p.leftovers(), [], 'down (and network rm) leaves no container, pod, network or volume')
 }
 
@@ -92,5 +70,5 @@ withPrograms(t, [PROGRAMS.podman, PROGRAMS.runc, PROGRAMS.mmdebstrap, PROGRAMS.p
     const { ca } = certificates(t, paths.openssl as string)
     await t.test('compose.yaml: the relay behind nginx, TLS, forwarded headers, down leaves nothing', (t: any) => single(t, images, paths, ca))
     await t.test('compose.replicas.yaml: three replicas, Redis with a password, a replica stopped under load', (t: any) =>
-      replicasUnderLoad(t, images, paths, ca, { network: (im, n) => network(im, n, paths.ip as string), simulatorOn }))
+      replicasUnderLoad(t, images, paths, ca))
   }, { timeout: 1_500_000 })

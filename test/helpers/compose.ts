@@ -4,8 +4,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { Agent, request } from 'undici'
-import type { Podman } from '../../scripts/container-image.js'
+import { IMAGES, type Podman } from '../../scripts/container-image.js'
+import { startSimulator, type Simulator } from '../../simulator/index.js'
 import { ROOT } from './processes.js'
+import { DEMO, EVE } from './tokens.js'
 
 const execFile = promisify(execFileCb)
 const DEPLOY = path.join(ROOT, 'deploy')
@@ -43,6 +45,37 @@ export async function pinBridgeMac (images: Podman, network: string, ip: string)
   const assigned = readFileSync(`/sys/class/net/${bridge}/addr_assign_type`, 'utf8').trim()
   if (assigned !== '3') throw new Error(`${bridge}: its MAC address is not pinned (addr_assign_type ${assigned})`)
   return mac
+}
+
+// A project's network, made before `up` (with a container on it, so that the host's side of the
+// bridge exists) so that the simulator can listen on its gateway; podman-compose uses it as its
+// own. Its bridge's MAC address is pinned, as the README tells podman 4.3 users to do: unpinned,
+// the bridge takes the lowest MAC of its containers' links, and when that container goes (a
+// replica stopped, a `podman run --rm` on the network) the others lose the gateway — the
+// simulator here, Qualys and the DNS in production — until their ARP entry expires (up to about
+// 30 s). `remove` (after `down`) takes the holder and the network away: podman-compose 1.0.3
+// leaves the network, hence the README's `podman network rm`.
+export async function projectNetwork (images: Podman, name: string, ip: string) {
+  await images.podman('network', 'create', name)
+  const holder = `${name}-holder`
+  await images.podman('run', '--detach', '--name', holder, '--network', name, IMAGES.redis, 'sleep', 'infinity')
+  const gateway = (await images.podman('network', 'inspect', name, '--format', '{{range .Subnets}}{{.Gateway}}{{end}}')).trim()
+  await pinBridgeMac(images, name, ip)
+  return {
+    gateway,
+    remove: async () => {
+      await images.podman('rm', '--force', '--volumes', '--time', '0', holder)
+      await images.podman('network', 'rm', name)
+    }
+  }
+}
+
+// The simulator, in this process, listening on a project network's gateway (which the
+// containers reach), for DEMO and EVE.
+export async function simulatorOn (t: { teardown: (fn: () => unknown) => void }, gateway: string): Promise<Simulator> {
+  const sim = await startSimulator({ host: gateway, accounts: { [DEMO.user]: DEMO.pass, [EVE.user]: EVE.pass }, latencyMs: 20 })
+  t.teardown(() => sim.close())
+  return sim
 }
 
 // One compose project of deploy/ run by podman-compose, as an operator runs it.

@@ -11,6 +11,7 @@ export function hsToken (payload: Record<string, unknown>, key = SECRET_KEY): st
 }
 
 export const DEMO = { user: 'demo', pass: 'demo-password' }
+export const EVE = { user: 'eve', pass: 'eve-password-123' } // a second credential
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 

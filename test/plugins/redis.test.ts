@@ -3,13 +3,12 @@ import { Redis } from 'ioredis'
 import t from 'tap'
 import { request } from 'undici'
 import { sealer } from '../../plugins/app/state/seal.js'
-import { bearer, build, DEMO, hsToken, registerSecret, withSimulator } from '../helper.js'
+import { bearer, build, DEMO, EVE, hsToken, registerSecret, withSimulator } from '../helper.js'
 import { freePort } from '../../scripts/free-port.js'
 import { PROGRAMS, withPrograms } from '../system.js'
 import { startRedis } from '../redis.js'
 
 const MUTEX = [{ type: 'mutex', value: 'MSFTHISTORY!' }]
-const EVE = { user: 'eve', pass: 'eve-password-123' }
 const ready = async (app: { redis: Redis | null }) => {
   for (let i = 0; app.redis?.status !== 'ready'; i++) {
     if (i > 200) throw new Error('redis never ready')
