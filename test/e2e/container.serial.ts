@@ -9,7 +9,7 @@ import { PROGRAMS, withPrograms } from '../system.js'
 // test files the disk is so busy that npm ci inside the build ran out of file descriptors
 // (EMFILE at 20,000, reproduced twice; alone it passed every time).
 // The Containerfile, built and run for real with podman (scripts/container-image.ts: no registry
-// is reachable here, so the base image is made from Debian packages and npm's Node 22 binary).
+// is reachable here, so the base image is made from Debian packages and npm's Node 26 binary).
 withPrograms(t, [PROGRAMS.podman, PROGRAMS.runc, PROGRAMS.mmdebstrap, PROGRAMS.netavark],
   'the container image: built, healthy, non-root, serves observe, finishes a request on SIGTERM, logs no secret', async (t, paths) => {
     const img = await buildRelayImage({ podman: paths.podman as string, mmdebstrap: paths.mmdebstrap as string }, ROOT, path.join(ROOT, '.podman', String(process.pid)))
@@ -19,6 +19,7 @@ withPrograms(t, [PROGRAMS.podman, PROGRAMS.runc, PROGRAMS.mmdebstrap, PROGRAMS.n
     t.ok(img.addedMb > 0 && img.addedMb < 40, `the image adds ${img.addedMb.toFixed(1)} MB to its base (goal < 40 MB)`)
     const config = JSON.parse(await podman('image', 'inspect', img.image))[0].Config
     t.equal(config.User, 'node', 'runs as the node user')
+    t.match((await podman('run', '--rm', img.image, 'node', '--version')).trim(), /^v26\.\d+\.\d+$/, 'on Node.js 26, the active LTS line')
     t.equal(config.StopSignal, 'SIGTERM')
     t.ok(config.Env.includes('NODE_ENV=production') && config.Env.includes('PORT=9090'), 'NODE_ENV=production, PORT 9090')
 
