@@ -1,6 +1,9 @@
-import neostandard from 'neostandard'
+import { globalIgnores } from 'eslint/config'
+import { neostandard } from 'neostandard'
 
-export default neostandard({
-  ts: true,
-  ignores: ['dist', 'coverage', '.tap', 'node_modules', '.test-build', '.podman', '.node']
-})
+// Build output, coverage, tap's cache, containers' storage and the unpacked Node lines are not
+// ours to lint.
+export default [
+  globalIgnores(['dist', 'coverage', '.tap', 'node_modules', '.test-build', '.podman', '.node']),
+  ...neostandard({ ts: true })
+]
