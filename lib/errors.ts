@@ -1,19 +1,12 @@
 import type { RelayErrorBody } from '../schemas/envelope.js'
+import { AUTH_REASON, CODE, ERRORS, render, type CatalogueEntry } from '../schemas/error-catalogue.js'
 
-// SPEC §6 in one module: the envelope, every error the relay answers in it — its own
-// (authorization, invalid argument, overload) and Qualys' (by status, network, deadline, budget) —
-// and the framework's status texts. Code elsewhere branches on these classes and codes only.
+// SPEC §6 in one module: the envelope and every error the relay answers in it — its own
+// (authorization, invalid argument, overload) and Qualys' (by status, network, deadline, budget),
+// their texts from the catalogue (schemas/error-catalogue.ts). Code elsewhere branches on these
+// classes and codes only.
 
-export const CODE = {
-  auth: 'authorization error',
-  invalid: 'invalid argument',
-  permission: 'permission denied',
-  tooMany: 'too many requests',
-  unavailable: 'service unavailable',
-  connection: 'connection error',
-  timeout: 'timeout',
-  unknown: 'unknown'
-} as const
+export { CODE }
 
 // An error the relay answers inside its envelope (HTTP 200), as Cisco XDR expects.
 export class RelayError extends Error {
@@ -32,16 +25,18 @@ export class RelayError extends Error {
   }
 }
 
+// An error of the catalogue, its template filled in.
+export const relayError = (entry: CatalogueEntry, vars?: Record<string, string | number>) =>
+  new RelayError(entry.code, render(entry, vars), entry.type)
+
 // A tile or health call not sent: the budget is at its reserve for investigations (SPEC §12).
 export class HeldBackError extends RelayError {}
 
-export const authError = (msg: string) => new RelayError(CODE.auth, `Authorization failed: ${msg}`)
-
-export const invalidArgument = (message: string, type: 'fatal' | 'warning' = 'fatal') =>
-  new RelayError(CODE.invalid, message, type)
+// The token refused, for one of the catalogue's reasons.
+export const authError = (reason: keyof typeof AUTH_REASON) => relayError(ERRORS.authorization, { reason: AUTH_REASON[reason] })
 
 // SPEC §1's message for a body the relay cannot take: `detail` names each field, marshmallow style.
-export const invalidPayload = (detail: string) => invalidArgument(`Invalid JSON payload received. ${detail}`)
+export const invalidPayload = (detail: string) => relayError(ERRORS.invalidPayload, { detail })
 
 // The relay's answer: `data` alone, or the errors beside whatever data was found (SPEC §6);
 // `always`: data even when empty (refer answers `[]` at least).
@@ -63,27 +58,13 @@ export function uniqueErrors (errors: Iterable<RelayError>): RelayErrorBody[] {
 }
 
 // The relay's own overload guard (@fastify/under-pressure): a 503 with this envelope.
-export const overloaded = () => envelope(undefined, [new RelayError(CODE.unavailable, 'The relay is overloaded. Please try again later.')])
+export const overloaded = () => envelope(undefined, [relayError(ERRORS.overloaded)])
 
 // A bug inside a lookup: logged where it happened, answered without internals.
-export const unexpectedError = () => new RelayError(CODE.unknown, 'Unexpected error while calling Qualys IOC')
+export const unexpectedError = () => relayError(ERRORS.unexpected)
 
-// ---- Framework-level problems (SPEC §1): real status codes, {"code","message","reason"} ----
-
-const STATUS_TEXT: Record<number, [string, string]> = {
-  400: ['Bad Request', 'The request could not be parsed.'],
-  404: ['Not Found', 'The requested URL was not found on the server.'],
-  405: ['Method Not Allowed', 'The method is not allowed for the requested URL.'],
-  408: ['Request Timeout', 'The request did not arrive in time.'],
-  413: ['Payload Too Large', 'The request body is larger than the relay accepts.'],
-  431: ['Request Header Fields Too Large', 'The request headers are larger than the relay accepts.'],
-  500: ['Internal Server Error', 'The server encountered an internal error and was unable to complete your request.']
-}
-
-export function frameworkError (status: number) {
-  const [message, reason] = STATUS_TEXT[status] ?? [`HTTP ${status}`, 'The request could not be handled.']
-  return { code: status, message, reason }
-}
+// Framework-level problems (SPEC §1): real status codes, {"code","message","reason"}.
+export { frameworkError } from '../schemas/error-catalogue.js'
 
 // ---- Qualys' answers (SPEC §6's table) ----
 
@@ -107,43 +88,35 @@ export function qualysMessage (text: string): string {
   return cut(text)
 }
 
-const unexpected = (code: string, text: string) =>
-  new RelayError(code, `Unexpected response from Qualys IOC: ${cut(text)}`)
-
 // An instant as SPEC §12 names it: RFC 3339, UTC, whole seconds.
 const instant = (ms: number) => new Date(Math.ceil(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z')
 
 export const qualysError = {
-  unauthorized: (text: string) => new RelayError(CODE.auth, `Authorization failed: ${qualysMessage(text)}`),
-  tooManyRequests: () => new RelayError(CODE.tooMany,
-    'Too many requests to Qualys IOC have been made. Please try again later.'),
+  unauthorized: (text: string) => relayError(ERRORS.authorization, { reason: qualysMessage(text) }),
+  tooManyRequests: () => relayError(ERRORS.tooManyRequests),
   // Qualys asked to wait beyond this request's deadline (SPEC §12): answered at once, saying until when.
-  budgetSpent: (untilMs: number, status?: number) => new RelayError(CODE.tooMany,
-    `Qualys API budget spent until ${instant(untilMs)}${status === undefined ? '' : ` (${status})`}. Please try again then.`),
+  budgetSpent: (untilMs: number, status?: number) =>
+    relayError(ERRORS.budgetSpent, { until: instant(untilMs), status: status === undefined ? '' : ` (${status})` }),
   // A tile or health call while the budget is at its reserve (QUALYS_BUDGET_RESERVE).
-  heldBack: () => new HeldBackError(CODE.tooMany,
-    'Qualys API budget low: held back for investigations (QUALYS_BUDGET_RESERVE). Please try again later.'),
-  unavailable: () => new RelayError(CODE.unavailable, 'Service temporarily unavailable. Please try again later.'),
-  connection: (apiUrl: string) => new RelayError(CODE.connection,
-    `Unable to connect Qualys IOC, validate the configured API URL: ${apiUrl}`),
-  tls: (reason: string) => new RelayError(CODE.unknown, `Unable to verify SSL certificate: ${cut(reason)}`),
-  timeout: (ms: number) => new RelayError(CODE.timeout, `Qualys IOC did not answer in time (limit ${ms} ms)`),
-  refusedQuery: (text: string) => unexpected(CODE.unknown, qualysMessage(text)), // a 400 where "no events" will not do
-  invalidBody: (text: string) => unexpected(CODE.unknown, text === '' ? 'an invalid answer' : text),
-  noApiUrl: () => new RelayError(CODE.invalid,
-    'API_URL is missing: set API_URL in the environment or in the token'),
-  hostNotAllowed: (host: string) => new RelayError(CODE.auth,
-    `Authorization failed: API_URL host ${host} is not allowed`)
+  heldBack: () => new HeldBackError(ERRORS.heldBack.code, render(ERRORS.heldBack)),
+  unavailable: () => relayError(ERRORS.unavailable),
+  connection: (apiUrl: string) => relayError(ERRORS.connection, { apiUrl }),
+  tls: (reason: string) => relayError(ERRORS.tls, { reason: cut(reason) }),
+  timeout: (ms: number) => relayError(ERRORS.timeout, { ms }),
+  refusedQuery: (text: string) => relayError(ERRORS.qualysUnexpected, { answer: qualysMessage(text) }), // a 400 where "no events" will not do
+  invalidBody: (text: string) => relayError(ERRORS.qualysUnexpected, { answer: text === '' ? 'an invalid answer' : cut(text) }),
+  noApiUrl: () => relayError(ERRORS.noApiUrl),
+  hostNotAllowed: (host: string) => relayError(ERRORS.hostNotAllowed, { host })
 }
 
 // The SPEC §6 row for a non-2xx answer (401 is handled by the caller: it may refresh first).
 export function statusError (status: number, text: string, login: boolean): RelayError {
   if (status === 401) return qualysError.unauthorized(text)
-  if (status === 400 && login) return unexpected(CODE.auth, text)
-  if (status === 403) return unexpected(CODE.permission, text)
+  if (status === 400 && login) return relayError(ERRORS.qualysRefused, { answer: cut(text) })
+  if (status === 403) return relayError(ERRORS.qualysForbidden, { answer: cut(text) })
   if (status === 429 || status === 409) return qualysError.tooManyRequests()
   if (status === 503) return qualysError.unavailable()
-  return unexpected(CODE.unknown, text === '' ? `HTTP ${status}` : text)
+  return relayError(ERRORS.qualysUnexpected, { answer: text === '' ? `HTTP ${status}` : cut(text) })
 }
 
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|DEPTH_ZERO|HOSTNAME|ALTNAME/

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { Credentials, Lookup } from '../schemas/qualys.js'
-import { invalidArgument, type RelayError } from './errors.js'
+import { ERRORS } from '../schemas/error-catalogue.js'
+import { relayError, type RelayError } from './errors.js'
 import { derivePlatformUrl } from './qql.js'
 import { uniqueSupported, type Observable } from '../schemas/observables.js'
 
@@ -10,9 +11,7 @@ export function lookups (body: Observable[], max: number): { items: Lookup[], wa
   if (items.length <= max) return { items, warnings: [] }
   return {
     items: items.slice(0, max),
-    warnings: [invalidArgument(
-      `Too many observables: ${items.length} supported observables were sent; the first ${max} were looked up.`,
-      'warning')]
+    warnings: [relayError(ERRORS.tooManyObservables, { sent: items.length, max })]
   }
 }
 

@@ -1,12 +1,12 @@
 import { Type, type TSchema, type Static } from '@sinclair/typebox'
 import { StringEnum } from './string-enum.js'
-import { FRAMEWORK_ERROR_EXAMPLES } from './examples.js'
+import { AUTH_REASON, ERRORS, example, frameworkError } from './error-catalogue.js'
 
 export const RelayErrorSchema = Type.Object({
   type: StringEnum(['fatal', 'warning'] as const),
   code: Type.String(),
   message: Type.String()
-}, { $id: 'RelayError', examples: [{ type: 'fatal', code: 'authorization error', message: 'Authorization failed: Authorization header is missing' }] })
+}, { $id: 'RelayError', examples: [example(ERRORS.authorization, { reason: AUTH_REASON.missingHeader })] })
 
 export type RelayErrorBody = Static<typeof RelayErrorSchema>
 
@@ -29,9 +29,9 @@ export const FrameworkErrorSchema = Type.Object({
 
 // The same shape inline per status, so that /docs shows each status with its own example (an
 // example beside a $ref is dropped from the OpenAPI document).
-const framework = (status: keyof typeof FRAMEWORK_ERROR_EXAMPLES) => Type.Object(FrameworkErrorSchema.properties, {
+const framework = (status: 404 | 405 | 413 | 500) => Type.Object(FrameworkErrorSchema.properties, {
   description: FrameworkErrorSchema.description,
-  examples: [FRAMEWORK_ERROR_EXAMPLES[status]]
+  examples: [frameworkError(status)]
 })
 
 export const frameworkErrors = { 404: framework(404), 405: framework(405), 413: framework(413), 500: framework(500) }

@@ -1,4 +1,4 @@
-import { frameworkError } from '../lib/errors.js'
+import { AUTH_REASON, ERRORS, example } from './error-catalogue.js'
 
 // Examples for the OpenAPI document (/docs), kept beside the schemas they illustrate; a test
 // validates each one against its own schema (test/routes/examples.test.ts), so an example can
@@ -98,12 +98,12 @@ export const VERDICT_EXAMPLE = {
 
 // The relay's error entries (SPEC §2, §6), as XDR reads them inside an HTTP 200.
 export const ERROR_EXAMPLES = {
-  authorization: { type: 'fatal', code: 'authorization error', message: 'Authorization failed: Authorization header is missing' },
-  invalid: { type: 'fatal', code: 'invalid argument', message: 'Invalid JSON payload received. {"0": {"value": ["Missing data for required field."]}}' },
-  timeout: { type: 'fatal', code: 'timeout', message: 'Qualys IOC did not answer in time (limit 25000 ms)' },
-  throttled: { type: 'fatal', code: 'too many requests', message: 'Too many requests to Qualys IOC have been made. Please try again later.' },
-  unquotable: { type: 'warning', code: 'invalid argument', message: 'The file name "say \\"hi\\".exe" contains " or `, which Qualys IOC queries cannot quote safely: it was not looked up' }
-} as const
+  authorization: example(ERRORS.authorization, { reason: AUTH_REASON.missingHeader }),
+  invalid: example(ERRORS.invalidPayload, { detail: '{"0": {"value": ["Missing data for required field."]}}' }),
+  timeout: example(ERRORS.timeout, { ms: 25000 }),
+  throttled: example(ERRORS.tooManyRequests),
+  unquotable: example(ERRORS.unquotable, { name: 'file name', value: JSON.stringify('say "hi".exe') })
+}
 
 // Named examples of an answer: what was found, and the relay's error shapes around it.
 export function answerExamples (found: unknown, what: string) {
@@ -115,8 +115,6 @@ export function answerExamples (found: unknown, what: string) {
     throttled: { summary: 'Qualys throttled the calls after retries', value: { errors: [ERROR_EXAMPLES.throttled] } }
   }
 }
-
-export const FRAMEWORK_ERROR_EXAMPLES = { 404: frameworkError(404), 405: frameworkError(405), 413: frameworkError(413), 500: frameworkError(500) }
 
 export const REFER_EXAMPLE = [{
   id: 'ref-qualys-search-ipv6-2001%3Adb8%3Abeef%3A%3A35',

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { invalidArgument, RelayError } from '../../lib/errors.js'
+import { relayError, RelayError } from '../../lib/errors.js'
+import { ERRORS } from '../../schemas/error-catalogue.js'
 import { isQuotable, QUERIES } from '../../lib/qql.js'
 import { credentials, lookups } from '../../lib/relay.js'
 import type { ObserveData } from '../../schemas/ctim.js'
@@ -28,8 +29,7 @@ export default fp(async function investigatePlugin (fastify: FastifyInstance) {
     const errors: RelayError[] = [...warnings]
     const queryable = items.filter((item) => {
       if (isQuotable(item.value)) return true
-      errors.push(invalidArgument(`The ${QUERIES[item.type].name} ${JSON.stringify(item.value)} contains " or \`, ` +
-        'which Qualys IOC queries cannot quote safely: it was not looked up', 'warning'))
+      errors.push(relayError(ERRORS.unquotable, { name: QUERIES[item.type].name, value: JSON.stringify(item.value) }))
       return false
     })
     let data: ObserveData = {}

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { envelope } from '../../lib/errors.js'
 import { credentials } from '../../lib/relay.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
+import { ERRORS, example } from '../../schemas/error-catalogue.js'
 import { ERROR_EXAMPLES } from '../../schemas/examples.js'
 import { HELD_BACK_NOTE, HealthSchema, type Health } from '../../schemas/health.js'
 
@@ -17,8 +18,8 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
         200: Envelope(HealthSchema, 'ok, or the error Qualys gave', {
           ok: { summary: 'Qualys accepted the credentials and answered', value: { data: { status: 'ok', budget: { remaining: 231, limit: 300, window_seconds: 3600, seen_at: '2026-12-02T10:41:07.000Z' } } } },
           reserved: { summary: 'The budget is at its reserve: logged in, not searched', value: { data: { status: 'ok', budget: { remaining: 42, limit: 300, window_seconds: 3600, seen_at: '2026-12-02T10:41:07.000Z' }, note: HELD_BACK_NOTE } } },
-          refused: { summary: 'Qualys refused the login', value: { errors: [{ type: 'fatal', code: 'authorization error', message: 'Authorization failed: InvalidCredentialsException' }] } },
-          unreachable: { summary: 'Qualys could not be reached', value: { errors: [{ type: 'fatal', code: 'connection error', message: 'Unable to connect Qualys IOC, validate the configured API URL: https://gateway.qg2.apps.qualys.com' }] } },
+          refused: { summary: 'Qualys refused the login', value: { errors: [example(ERRORS.authorization, { reason: 'InvalidCredentialsException' })] } },
+          unreachable: { summary: 'Qualys could not be reached', value: { errors: [example(ERRORS.connection, { apiUrl: 'https://gateway.qg2.apps.qualys.com' })] } },
           unauthorized: { summary: 'No or a bad token', value: { errors: [ERROR_EXAMPLES.authorization] } }
         }),
         ...frameworkErrors

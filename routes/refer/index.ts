@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { envelope, invalidArgument, type RelayError } from '../../lib/errors.js'
+import { envelope, relayError, type RelayError } from '../../lib/errors.js'
+import { ERRORS, example } from '../../schemas/error-catalogue.js'
 import { huntingUrl, QUERIES, percentEncode } from '../../lib/qql.js'
 import { credentials, lookups, platformUrl } from '../../lib/relay.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
@@ -29,7 +30,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
           links: { summary: 'A pivot link per supported observable', value: { data: REFER_EXAMPLE } },
           noPlatform: {
             summary: 'No platform URL configured or derivable',
-            value: { data: [], errors: [{ type: 'warning', code: 'invalid argument', message: 'PLATFORM_URL is missing: set PLATFORM_URL, or an API_URL of the form https://gateway.<pod>, in the environment or the token' }] }
+            value: { data: [], errors: [example(ERRORS.noPlatformUrl)] }
           },
           unauthorized: { summary: 'No or a bad token', value: { errors: [ERROR_EXAMPLES.authorization] } }
         }),
@@ -44,7 +45,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     let data: Array<typeof ReferSchema.static> = []
     if (platform === undefined) {
       if (items.length > 0) {
-        errors.push(invalidArgument('PLATFORM_URL is missing: set PLATFORM_URL, or an API_URL of the form https://gateway.<pod>, in the environment or the token', 'warning'))
+        errors.push(relayError(ERRORS.noPlatformUrl))
       }
     } else {
       data = items.map(({ type, value }) => {

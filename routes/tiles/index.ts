@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { envelope, invalidPayload, qualysError } from '../../lib/errors.js'
 import { credentials, platformUrl } from '../../lib/relay.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
+import { ERRORS, example } from '../../schemas/error-catalogue.js'
 import { ERROR_EXAMPLES, TILE_DATA_EXAMPLES } from '../../schemas/examples.js'
 import {
   BarChartDataSchema, DonutDataSchema, MarkdownDataSchema, MetricGroupDataSchema, TILE_IDS, TileBodySchema, TileDataBodySchema,
@@ -42,7 +43,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
           'Tile data (the shape of the tile’s type), or the error Qualys gave', {
             ...TILE_DATA_EXAMPLES,
             unknownTile,
-            failed: { summary: 'A Qualys count call failed', value: { errors: [{ type: 'fatal', code: 'service unavailable', message: 'Service temporarily unavailable. Please try again later.' }] } },
+            failed: { summary: 'A Qualys count call failed', value: { errors: [example(ERRORS.unavailable)] } },
             heldBack: { summary: 'Never computed, and the Qualys budget is at its reserve for investigations', value: { errors: [qualysError.heldBack().toJSON()] } }
           }),
         ...frameworkErrors

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { envelope, RelayError } from '../../lib/errors.js'
+import { envelope, relayError } from '../../lib/errors.js'
+import { ERRORS, example } from '../../schemas/error-catalogue.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
 
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -13,14 +14,14 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       response: {
         200: Envelope(Type.String(), 'The Health-Check header value', {
           echo: { summary: 'The header echoed', value: { data: 'ping' } },
-          missing: { summary: 'No Health-Check header', value: { errors: [{ type: 'fatal', code: 'health check failed', message: 'Invalid Health Check' }] } }
+          missing: { summary: 'No Health-Check header', value: { errors: [example(ERRORS.healthCheck)] } }
         }),
         ...frameworkErrors
       }
     }
   }, async (request) => {
     const value = request.headers['health-check']
-    if (value === undefined) throw new RelayError('health check failed', 'Invalid Health Check')
+    if (value === undefined) throw relayError(ERRORS.healthCheck)
     return envelope(value, [])
   })
 }

@@ -4,7 +4,7 @@ import { boundedCache } from '../../../lib/bounded-cache.js'
 import { authError } from '../../../lib/errors.js'
 import { parseAllowList } from '../../../lib/hosts.js'
 import { createJwksClient } from './jwks.js'
-import { limitClaim, MAX_TOKEN_LENGTH, MSG, optionalString, requestRoot } from './claims.js'
+import { limitClaim, MAX_TOKEN_LENGTH, optionalString, requestRoot } from './claims.js'
 import { createTokenVerifier, type Decoded, type JwtLike } from './verify.js'
 
 import type { Credentials } from '../../../schemas/qualys.js'
@@ -36,14 +36,14 @@ export function createAuthenticator (opts: AuthOptions) {
 
   return async function authenticate (request: FastifyRequest): Promise<Credentials> {
     const header = request.headers.authorization
-    if (header === undefined) throw authError('Authorization header is missing')
+    if (header === undefined) throw authError('missingHeader')
     const parts = header.split(' ')
     if (parts.length !== 2 || parts[0]?.toLowerCase() !== 'bearer' || parts[1] === '') {
-      throw authError('Wrong authorization type')
+      throw authError('wrongType')
     }
     const token = parts[1] as string
     // XDR's tokens are a few KB; a huge one is refused before any decoding work.
-    if (token.length > MAX_TOKEN_LENGTH) throw authError(MSG.structure)
+    if (token.length > MAX_TOKEN_LENGTH) throw authError('structure')
 
     // XDR sends the same token with many requests: a verified token is remembered (by its exact
     // text) until its exp, and at most 10 minutes so that a JWKS key rotation takes effect.
@@ -62,13 +62,13 @@ export function createAuthenticator (opts: AuthOptions) {
       const expected = publicUrl ?? requestRoot(request, opts.trustProxy)
       const audiences = Array.isArray(aud) ? aud : [aud]
       if (!audiences.some((a) => typeof a === 'string' && a.replace(/\/+$/, '') === expected)) {
-        throw authError(MSG.audience)
+        throw authError('audience')
       }
     }
 
     const { user, pass } = payload
     if (typeof user !== 'string' || user === '' || typeof pass !== 'string' || pass === '') {
-      throw authError('Wrong JWT payload structure')
+      throw authError('payload')
     }
     return {
       user,

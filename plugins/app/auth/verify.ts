@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache'
 import { authError } from '../../../lib/errors.js'
 import type { AllowList } from '../../../lib/hosts.js'
 import { jwksOrigin, JwksUnavailableError, type createJwksClient } from './jwks.js'
-import { MSG, verifyFailure } from './claims.js'
+import { verifyFailure } from './claims.js'
 
 export interface Decoded { header: Record<string, unknown>, payload: Record<string, unknown> }
 export interface JwtLike {
@@ -24,23 +24,23 @@ function rs256 (allowList: AllowList, jwks: ReturnType<typeof createJwksClient>)
     return verify
   }
   return async function verifyRs256 (token: string, { header, payload }: Decoded) {
-    if (allowList.hostnames.size === 0 && allowList.origins.size === 0) throw authError(MSG.jwksWrong)
+    if (allowList.hostnames.size === 0 && allowList.origins.size === 0) throw authError('jwksWrong')
     const host = payload.jwks_host
-    if (typeof host !== 'string' || host === '' || typeof header.kid !== 'string') throw authError(MSG.jwksMissing)
+    if (typeof host !== 'string' || host === '' || typeof header.kid !== 'string') throw authError('jwksMissing')
     const origin = jwksOrigin(allowList, host)
-    if (origin === undefined) throw authError(MSG.jwksWrong)
+    if (origin === undefined) throw authError('jwksWrong')
     let key: string | undefined
     try {
       key = await jwks.getKey(origin, header.kid)
     } catch (err) {
-      if (err instanceof JwksUnavailableError) throw authError(MSG.jwksWrong)
+      if (err instanceof JwksUnavailableError) throw authError('jwksWrong')
       throw err
     }
-    if (key === undefined) throw authError(MSG.kid)
+    if (key === undefined) throw authError('kid')
     try {
       verifierFor(key)(token)
     } catch (err) {
-      throw verifyFailure(err, MSG.rsSignature)
+      throw verifyFailure(err, 'rsSignature')
     }
   }
 }
@@ -53,24 +53,24 @@ export function createTokenVerifier (opts: { jwt: JwtLike, secretKey?: string, a
     try {
       decoded = opts.jwt.decode(token) as Decoded
     } catch {
-      throw authError(MSG.structure)
+      throw authError('structure')
     }
     const { header, payload } = decoded ?? {}
     if (header === null || typeof header !== 'object' || payload === null ||
       typeof payload !== 'object' || Array.isArray(payload)) {
-      throw authError(MSG.structure)
+      throw authError('structure')
     }
     if (header.alg === 'HS256') {
-      if (opts.secretKey === undefined) throw authError('<SECRET_KEY> is missing')
+      if (opts.secretKey === undefined) throw authError('noSecretKey')
       try {
         opts.jwt.verify(token)
       } catch (err) {
-        throw verifyFailure(err, MSG.hsSignature)
+        throw verifyFailure(err, 'hsSignature')
       }
     } else if (header.alg === 'RS256') {
       await verifyRs256(token, decoded)
     } else {
-      throw authError(MSG.structure)
+      throw authError('structure')
     }
     return decoded
   }
