@@ -1,5 +1,7 @@
 import type { Dispatcher } from 'undici'
 import { scrub } from '../lib/secrets.js'
+import { parseReserve, reserveCalls } from '../plugins/app/qualys/budget.js'
+import { ConfigSchema } from '../schemas/config.js'
 import {
   bucketsQuery, countQuery, eventsQuery, get, HEADER, header, isOk, login, PATH, REFUSALS, type Answer, type ApiPath
 } from '../plugins/app/qualys/protocol.js'
@@ -64,9 +66,9 @@ async function events (p: Probe) {
   add(p, 'rate-limit headers', rate.length === 0 ? 'not sent' : rate.map((name) => `${name}: ${header(first.headers, name)}`).join(', '))
   const budget = first.seen?.budget
   if (budget !== undefined) {
-    // The relay's default reserve, a fifth of the limit (at least 2 calls), as a number of calls:
-    // what tiles and health leave to investigations.
-    const reserve = Math.max(2, Math.ceil(budget.limit / 5))
+    // The relay's default reserve as a number of calls, by the relay's own rule: what tiles and
+    // health leave to investigations.
+    const reserve = reserveCalls(parseReserve(ConfigSchema.properties.QUALYS_BUDGET_RESERVE.default), budget.limit)
     const window = budget.windowSec === undefined ? 'an unstated window' : `${budget.windowSec} s`
     add(p, 'API budget', `${budget.limit} calls per ${window}, ${budget.remaining} left now; tiles and health will leave ${reserve} to investigations`)
     p.settings.QUALYS_BUDGET_RESERVE = String(reserve)

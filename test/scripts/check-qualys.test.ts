@@ -52,6 +52,14 @@ t.test('a subscription that announces its budget: the limit and window printed, 
   t.match(text, /^ {2}QUALYS_BUDGET_RESERVE=60$/m)
 })
 
+t.test('a small budget: the reserve suggested is the one the relay keeps by default (20 %, rounded up)', async (t) => {
+  for (const [limit, kept] of [[4, 1], [7, 2], [10, 2], [11, 3]] as const) {
+    const { report, row } = await check(t, { rateLimit: { limit, windowSec: 3600 } })
+    t.match(row('API budget')?.result, new RegExp(`^${limit} calls per 3600 s, ${limit - 1} left now; tiles and health will leave ${kept} to investigations$`))
+    t.equal(report.settings.QUALYS_BUDGET_RESERVE, String(kept), `limit ${limit}`)
+  }
+})
+
 t.test('each spelling of the concurrency header is read', async (t) => {
   for (const name of ['x-concurrency-limit-limit', 'x-concurrencylimit-limit'] as const) {
     const { report, row } = await check(t, { concurrencyLimitHeader: 1, concurrencyHeaderName: name })
