@@ -45,3 +45,12 @@ export interface BudgetView {
 
 // A Qualys answer kept by the lookup cache: its status and body (headers are not replayed).
 export interface CachedAnswer { status: number, text: string }
+
+// Where the Qualys client logs (a request's logger, or the app's for what serves every request).
+export interface Log {
+  error: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+}
+
+// What the client reports for metrics: a call's outcome (HTTP status, retry, cache hit…).
+export type OnCall = (outcome: string) => void

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createCtimBuilder } from '../../plugins/app/ctim/index.js'
-import { rfc3339 } from '../../plugins/app/ctim/mapping.js'
+import { rfc3339 } from '../../lib/event-fields.js'
 import { ctimErrors } from '../helper.js'
 
 const build = createCtimBuilder()

@@ -3,7 +3,8 @@ import {
   type CtimObservable, type Indicator, type Judgement, type Relationship, type Severity, type Sighting
 } from '../../../schemas/ctim.js'
 import type { QualysEvent } from '../../../schemas/qualys.js'
-import { cut, ipType, RELATIONS, rfc3339, SOURCE, str, TITLES, uuid5, VERDICTS } from './mapping.js'
+import { rfc3339, str } from '../../../lib/event-fields.js'
+import { cut, ipType, RELATIONS, SOURCE, TITLES, uuid5, VERDICTS } from './mapping.js'
 
 // One CTIM document each (SPEC §5). Documents are built as plain literals with every key in place
 // (no spreads of shared parts, no conditional spreads): a 100-event answer builds ~600 objects,

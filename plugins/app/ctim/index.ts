@@ -4,7 +4,8 @@ import fp from 'fastify-plugin'
 import type { Indicator, Judgement, ObserveData, Relationship, Severity, Sighting } from '../../../schemas/ctim.js'
 import type { Observation } from '../../../schemas/qualys.js'
 import { indicator, judgement, relationship, sighting, type Uuid4 } from './documents.js'
-import { score, SEVERITY, str } from './mapping.js'
+import { str } from '../../../lib/event-fields.js'
+import { score, SEVERITY } from './mapping.js'
 import { verdicts } from './verdicts.js'
 
 // SPEC §5: docs in request order, Active then Historical; each kind cut at `limit` per observable.

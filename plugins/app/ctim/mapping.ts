@@ -3,7 +3,7 @@ import { isIP } from 'node:net'
 import { DISPOSITIONS, type CtimObservable, type Severity } from '../../../schemas/ctim.js'
 import type { QualysEvent } from '../../../schemas/qualys.js'
 
-// The SPEC §5 tables and the readers of Qualys event fields.
+// The SPEC §5 tables (the readers of Qualys event fields: lib/event-fields.ts).
 
 export const SOURCE = 'Qualys IOC'
 export const X500 = '6ba7b814-9dad-11d1-80b4-00c04fd430c8'
@@ -29,22 +29,6 @@ export function uuid5 (name: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
-const paths = new Map<string, string[]>()
-
-// A present, non-blank string (or a finite number, as text) at a dotted path; anything else,
-// blank strings included, counts as missing: CTIM rejects blank strings.
-export function str (event: unknown, path: string): string | undefined {
-  let keys = paths.get(path)
-  if (keys === undefined) paths.set(path, keys = path.split('.'))
-  let cur = event
-  for (const key of keys) {
-    if (cur === null || typeof cur !== 'object') return undefined
-    cur = (cur as Record<string, unknown>)[key]
-  }
-  if (typeof cur === 'number') return Number.isFinite(cur) ? String(cur) : undefined
-  return typeof cur === 'string' && /\S/.test(cur) ? cur : undefined
-}
-
 // The CTIM type of an address: `ip` (IPv4), `ipv6`, or undefined when it is no IP address at all.
 export function ipType (value: string): 'ip' | 'ipv6' | undefined {
   const family = isIP(value)
@@ -58,17 +42,6 @@ export function cut (text: string, max: number): string {
   const last = text.charCodeAt(end - 1)
   if (last >= 0xd800 && last <= 0xdbff) end--
   return `${text.slice(0, end)}…`
-}
-
-// Qualys' `2020-02-10T00:21:04.000+0000` → RFC 3339 UTC `2020-02-10T00:21:04.000Z`. Only an ISO
-// date-time is read: Date.parse alone would take "7" for the year 2001.
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/
-export function rfc3339 (value: string | undefined): string | undefined {
-  if (value === undefined || !ISO.test(value)) return undefined
-  const ms = Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))
-  if (Number.isNaN(ms)) return undefined
-  const iso = new Date(ms).toISOString()
-  return /^\d{4}-/.test(iso) ? iso : undefined
 }
 
 // The 0–10 score as an integer, undefined when missing, NaN when present but not a score.

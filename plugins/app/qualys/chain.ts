@@ -1,6 +1,9 @@
 import type { Account } from './account.js'
 import type { Deadline } from './deadline.js'
 import type { Answer, ApiPath } from './protocol.js'
+import type { Log } from '../../../schemas/qualys.js'
+
+export type { Log, OnCall } from '../../../schemas/qualys.js'
 
 // The Qualys client is one stack of layers with one shape, `(call, next) => answer`, composed once
 // (plugins/app/qualys/index.ts): a call goes down the stack to the transport and its answer comes
@@ -12,11 +15,6 @@ import type { Answer, ApiPath } from './protocol.js'
 // Whose call it is: investigations (observe, deliberate) may spend the whole budget and go first;
 // tiles and health spend only above the reserve (SPEC §12).
 export type Purpose = 'investigation' | 'tile' | 'health'
-
-export interface Log {
-  error: (obj: object, msg: string) => void
-  warn: (obj: object, msg: string) => void
-}
 
 export interface Call {
   account: Account
@@ -35,9 +33,6 @@ export type Layer = (call: Call, next: Next) => Promise<Answer>
 export function compose (layers: Layer[], last: Next): Next {
   return layers.reduceRight<Next>((next, layer) => (call) => layer(call, next), last)
 }
-
-// What a layer reports for metrics: a call's outcome (HTTP status, retry, cache hit…).
-export type OnCall = (outcome: string) => void
 
 // One relay request's side of its Qualys calls: one credential, one deadline, one purpose, and
 // `ask`, which sends a call down the composed stack.

@@ -1,9 +1,8 @@
 import type { Dispatcher } from 'undici'
 import { networkCause, networkError, qualysError, RelayError } from '../../../lib/errors.js'
 import { scrub } from '../../../lib/secrets.js'
-import type { QualysToken } from '../../../schemas/qualys.js'
+import type { Log, OnCall, QualysToken } from '../../../schemas/qualys.js'
 import type { State } from '../state/index.js'
-import type { Log, OnCall } from './chain.js'
 import { login, PATH, readToken } from './protocol.js'
 
 const TOKEN_LIFETIME_MS = 4 * 3600_000

@@ -1,5 +1,5 @@
 import { huntingUrl } from '../../../lib/qql.js'
-import { rfc3339 } from '../ctim/mapping.js'
+import { rfc3339 } from '../../../lib/event-fields.js'
 import { PERIODS, type MetricGroupData, type Period, type Tile, type TileData, type TileId } from '../../../schemas/tiles.js'
 import type { TileCalls } from './calls.js'
 

@@ -1,5 +1,5 @@
 import type { QualysEvent } from '../../../schemas/qualys.js'
-import { str } from '../ctim/mapping.js'
+import { str } from '../../../lib/event-fields.js'
 import { descriptor, hunting, timeFilter, type TileBuilder } from './common.js'
 
 // A markdown table cell: no pipe or line break may end it early.
