@@ -3,9 +3,7 @@ import path from 'node:path'
 import AutoLoad from '@fastify/autoload'
 import type { Server } from 'node:http'
 import { LogController, type FastifyHttpOptions, type FastifyInstance } from 'fastify'
-import { jsonBodies } from './lib/body.js'
 import { frameworkError } from './lib/errors.js'
-import { errorHandlers } from './lib/framework-errors.js'
 import { schemaCompilers, type SchemaCompilers } from './lib/schema-compilers.js'
 
 export interface AppOptions {
@@ -64,16 +62,12 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
   // One plugin per file or folder (its index); the folders' own subfolders are modules, not plugins.
   await fastify.register(AutoLoad, { dir: path.join(dir, 'plugins/app'), options: opts, maxDepth: 1 })
 
-  jsonBodies(fastify, fastify.config.BODY_LIMIT)
-
   fastify.register(AutoLoad, {
     dir: path.join(dir, 'routes'),
     autoHooks: true,
     cascadeHooks: true,
     options: opts
   })
-
-  errorHandlers(fastify)
 
   // Schemas the build did not compile: on first use, or in the background once the server listens.
   // A compiled relay without the build's schemas still answers, but says so.

@@ -1,8 +1,7 @@
-import type { FastifyRequest } from 'fastify'
 import type { Credentials, Lookup } from '../schemas/qualys.js'
 import { ERRORS } from '../schemas/error-catalogue.js'
 import { relayError, type RelayError } from './errors.js'
-import { derivePlatformUrl } from './qql.js'
+import { derivePlatformUrl } from './qualys/qql.js'
 import { uniqueSupported, type Observable } from '../schemas/observables.js'
 
 // The supported observables of a request, each once, capped at `max` with a warning.
@@ -19,10 +18,4 @@ export function lookups (body: Observable[], max: number): { items: Lookup[], wa
 export function platformUrl (creds: Credentials, env: { API_URL?: string, PLATFORM_URL?: string }): string | undefined {
   return creds.platformUrl ?? (creds.apiUrl !== undefined ? derivePlatformUrl(creds.apiUrl) : undefined) ??
     env.PLATFORM_URL ?? derivePlatformUrl(env.API_URL)
-}
-
-// Set by the routes' onRequest hook; a route without it is a wiring bug, not a client error.
-export function credentials (request: FastifyRequest): Credentials {
-  if (request.credentials === null) throw new Error('route reached without authentication')
-  return request.credentials
 }

@@ -4,11 +4,11 @@ import { parseReserve, reserveCalls } from '../plugins/app/qualys/budget.js'
 import { ConfigSchema } from '../schemas/config.js'
 import {
   bucketsQuery, countQuery, eventsQuery, get, HEADER, header, isOk, login, PATH, REFUSALS, type Answer, type ApiPath
-} from '../plugins/app/qualys/protocol.js'
+} from '../lib/qualys/protocol.js'
 
 // The tenant check (SPEC §8): what an operator's own Qualys tenant does where the documentation
 // is silent, read-only and within a small number of calls, and the relay settings that follow.
-// It speaks Qualys through the relay's own protocol module (plugins/app/qualys/protocol.ts):
+// It speaks Qualys through the relay's own protocol module (lib/qualys/protocol.ts):
 // the same login, queries, headers and refusal statuses. Nothing it prints holds the password
 // or the token.
 

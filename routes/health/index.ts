@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { envelope } from '../../lib/errors.js'
-import { credentials } from '../../lib/relay.js'
+import { credentials } from '../../plugins/app/auth/index.js'
 import { Envelope, frameworkErrors } from '../../schemas/envelope.js'
 import { ERRORS, example } from '../../schemas/error-catalogue.js'
 import { ERROR_EXAMPLES } from '../../schemas/examples.js'

@@ -92,6 +92,19 @@ t.test('no import goes from a lower room up to a higher one', async (t) => {
   t.same(upwardArrows(importGraph()), [])
 })
 
+// Framework-free rooms: lib/ and schemas/ never import the framework (a Fastify plugin, decorator
+// or request lives under plugins/ or routes/).
+export function frameworkImports (): string[] {
+  return ['lib', 'schemas'].flatMap(files).flatMap((file) =>
+    ts.preProcessFile(readFileSync(path.join(ROOT, file), 'utf8'), true, true).importedFiles
+      .map((i) => i.fileName).filter((name) => name === 'fastify' || name === 'fastify-plugin')
+      .map((name) => `${file} → ${name}`))
+}
+
+t.test('lib/ and schemas/ are framework-free', async (t) => {
+  t.same(frameworkImports(), [])
+})
+
 t.test('the checks find a circle and an upward arrow when there is one', async (t) => {
   const graph: Graph = new Map([
     ['plugins/app/qualys/a.ts', ['plugins/app/qualys/b.ts']],

@@ -18,6 +18,13 @@ declare module 'fastify' {
   }
 }
 
+// A request's credentials, set by the routes' onRequest hook; a route without it is a wiring bug,
+// not a client error.
+export function credentials (request: FastifyRequest): Credentials {
+  if (request.credentials === null) throw new Error('route reached without authentication')
+  return request.credentials
+}
+
 export interface AuthOptions {
   jwt: JwtLike
   secretKey?: string

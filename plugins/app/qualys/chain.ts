@@ -1,6 +1,6 @@
 import type { Account } from './account.js'
 import type { Deadline } from './deadline.js'
-import type { Answer, ApiPath } from './protocol.js'
+import type { Answer, ApiPath } from '../../../lib/qualys/protocol.js'
 import type { Log } from '../../../schemas/qualys.js'
 
 export type { Log, OnCall } from '../../../schemas/qualys.js'

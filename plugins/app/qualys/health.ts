@@ -2,7 +2,7 @@ import { HeldBackError, RelayError } from '../../../lib/errors.js'
 import type { RelayErrorBody } from '../../../schemas/envelope.js'
 import type { State } from '../state/index.js'
 import type { Conversation } from './chain.js'
-import { HEALTH_QUERY, PATH, readHealth } from './protocol.js'
+import { HEALTH_QUERY, PATH, readHealth } from '../../../lib/qualys/protocol.js'
 
 // What one real check found: ok (whether Qualys was searched, or only logged in to because the
 // budget was at its reserve), or the error.

@@ -3,7 +3,7 @@ import { networkCause, networkError, qualysError, RelayError } from '../../../li
 import { scrub } from '../../../lib/secrets.js'
 import type { Log, OnCall, QualysToken } from '../../../schemas/qualys.js'
 import type { State } from '../state/index.js'
-import { login, PATH, readToken } from './protocol.js'
+import { login, PATH, readToken } from '../../../lib/qualys/protocol.js'
 
 const TOKEN_LIFETIME_MS = 4 * 3600_000
 const MARGIN_MS = 5 * 60_000 // a token is dropped this long before it expires

@@ -1,7 +1,7 @@
 import { RelayError } from '../../../lib/errors.js'
 import type { QualysEvent } from '../../../schemas/qualys.js'
 import type { Conversation } from '../qualys/index.js'
-import { bucketsQuery, countQuery, eventsQuery, PATH, readBuckets, readCount, readEvents } from '../qualys/protocol.js'
+import { bucketsQuery, countQuery, eventsQuery, PATH, readBuckets, readCount, readEvents } from '../../../lib/qualys/protocol.js'
 
 // What tiles ask Qualys (SPEC §11), through the same composed client as lookups: counts, time
 // buckets and one page of events, all of Qualys' historical time series (state=false, as its

@@ -1,4 +1,4 @@
-import { huntingUrl } from '../../../lib/qql.js'
+import { huntingUrl } from '../../../lib/qualys/qql.js'
 import { rfc3339 } from '../../../lib/event-fields.js'
 import { PERIODS, type MetricGroupData, type Period, type Tile, type TileData, type TileId } from '../../../schemas/tiles.js'
 import type { TileCalls } from './calls.js'

@@ -1,7 +1,7 @@
 import { isTimeout, RelayError } from '../../../../lib/errors.js'
 import type { State } from '../../state/index.js'
 import type { Call, Layer, Next, OnCall } from '../chain.js'
-import type { Answer } from '../protocol.js'
+import type { Answer } from '../../../../lib/qualys/protocol.js'
 
 export interface LookupCacheOptions { state: State, ttlMs: number, onCall: OnCall }
 

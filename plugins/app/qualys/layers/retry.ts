@@ -1,5 +1,5 @@
 import type { Layer, OnCall } from '../chain.js'
-import { RETRIED } from '../protocol.js'
+import { RETRIED } from '../../../../lib/qualys/protocol.js'
 
 // Without a wait named by Qualys: exponential backoff from 100 ms to 2 s, with jitter.
 const backoff = (attempt: number) => {

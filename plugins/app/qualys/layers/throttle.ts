@@ -2,7 +2,7 @@ import { qualysError } from '../../../../lib/errors.js'
 import { MARK } from '../../state/keys.js'
 import type { State } from '../../state/index.js'
 import type { Layer, OnCall } from '../chain.js'
-import { THROTTLED } from '../protocol.js'
+import { THROTTLED } from '../../../../lib/qualys/protocol.js'
 
 // After Qualys asked to wait (429/409 with a wait, recorded here on the way back up, with the
 // status that asked), no call of that credential, in any replica, goes out before the wait is

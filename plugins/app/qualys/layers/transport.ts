@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici'
 import { networkCause, networkError, RelayError } from '../../../../lib/errors.js'
 import { scrub } from '../../../../lib/secrets.js'
 import type { Next, OnCall } from '../chain.js'
-import { get } from '../protocol.js'
+import { get } from '../../../../lib/qualys/protocol.js'
 
 // The bottom of the stack: one GET over the client's undici Agent, within the request's deadline,
 // the answer's text scrubbed of every secret the call carried.

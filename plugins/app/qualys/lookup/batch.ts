@@ -1,7 +1,7 @@
 import { isIsolable, RelayError } from '../../../../lib/errors.js'
-import { QUERIES, TOKEN_PATHS, type Token } from '../../../../lib/qql.js'
+import { QUERIES, TOKEN_PATHS, type Token } from '../../../../lib/qualys/qql.js'
 import type { Lookup, QualysEvent } from '../../../../schemas/qualys.js'
-import { MAX_PAGE } from '../protocol.js'
+import { MAX_PAGE } from '../../../../lib/qualys/protocol.js'
 import type { Events, EventState, Refused } from './events.js'
 import { newest, type Found, type Looked } from './single.js'
 

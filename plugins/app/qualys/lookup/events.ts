@@ -1,9 +1,9 @@
 import { qualysMessage } from '../../../../lib/errors.js'
 import type { QualysEvent } from '../../../../schemas/qualys.js'
 import type { Conversation, OnCall } from '../chain.js'
-import { eventsQuery, PATH, readEvents, type Refused } from '../protocol.js'
+import { eventsQuery, PATH, readEvents, type Refused } from '../../../../lib/qualys/protocol.js'
 
-export type { Refused } from '../protocol.js'
+export type { Refused } from '../../../../lib/qualys/protocol.js'
 
 export type EventState = 'active' | 'historical'
 

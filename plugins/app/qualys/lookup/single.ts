@@ -1,6 +1,6 @@
-import { QUERIES } from '../../../../lib/qql.js'
+import { QUERIES } from '../../../../lib/qualys/qql.js'
 import type { Lookup, QualysEvent } from '../../../../schemas/qualys.js'
-import { MAX_PAGE } from '../protocol.js'
+import { MAX_PAGE } from '../../../../lib/qualys/protocol.js'
 import type { Events, EventState } from './events.js'
 
 // What the calls for one observable and state found, newest first, and the error that stopped

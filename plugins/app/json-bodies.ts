@@ -1,5 +1,6 @@
 import { errorCodes, type FastifyInstance } from 'fastify'
-import { invalidPayload } from './errors.js'
+import fp from 'fastify-plugin'
+import { invalidPayload } from '../../lib/errors.js'
 
 // An oversized body is still read to its end (and thrown away) up to this many bytes, so the
 // client, which is still sending, receives the 413 instead of a reset; beyond it the relay
@@ -35,7 +36,8 @@ function readBody (payload: NodeJS.ReadableStream, declared: number, limit: numb
 
 // Every request body is JSON, read by the relay itself (bounded by BODY_LIMIT, drained up to
 // DRAIN_LIMIT so the client receives its 413).
-export function jsonBodies (fastify: FastifyInstance, limit: number) {
+export default fp(async function jsonBodies (fastify: FastifyInstance) {
+  const limit = fastify.config.BODY_LIMIT
   // XDR does not always send a Content-Type, nor a valid one: every body is JSON. Routes without
   // a body schema ignore theirs; an empty body is left undefined for the schema to judge.
   fastify.addHook('onRequest', async (request) => {
@@ -52,4 +54,4 @@ export function jsonBodies (fastify: FastifyInstance, limit: number) {
       }
     }, (err: Error) => done(err))
   })
-}
+}, { name: 'json-bodies', dependencies: ['env'] })

@@ -1,9 +1,9 @@
 import { request, type Dispatcher } from 'undici'
-import { boundedText } from '../../../lib/bounded-text.js'
-import { qualysError, statusError } from '../../../lib/errors.js'
-import { SORT } from '../../../lib/qql.js'
-import { USER_AGENT } from '../../../lib/version.js'
-import type { Budget, QualysEvent } from '../../../schemas/qualys.js'
+import { boundedText } from '../bounded-text.js'
+import { qualysError, statusError } from '../errors.js'
+import { SORT } from './qql.js'
+import { USER_AGENT } from '../version.js'
+import type { Budget, QualysEvent } from '../../schemas/qualys.js'
 
 // What Qualys' IOC API is (shared/qualys-api.md), in one module for the relay's client and the
 // tenant check: the two exchanges (login, GET), the paths, query strings, headers and statuses,

@@ -1,4 +1,4 @@
-import type { SupportedType } from '../schemas/observables.js'
+import type { SupportedType } from '../../schemas/observables.js'
 
 // The event JSON fields each QQL search token searches (SPEC §4): an event belongs to an
 // observable when one of these fields equals the value, case-insensitively.

@@ -1,14 +1,15 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
-import { envelope, frameworkError, RelayError, invalidPayload } from './errors.js'
-import { scrub } from './secrets.js'
-import { observablesDetail } from './validation-message.js'
+import fp from 'fastify-plugin'
+import { envelope, frameworkError, RelayError, invalidPayload } from '../../lib/errors.js'
+import { scrub } from '../../lib/secrets.js'
+import { observablesDetail } from '../../lib/validation-message.js'
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const
 
 // SPEC §1 and §6 in one place: relay errors (and an invalid body) in the envelope with HTTP 200;
 // framework problems with their status in the framework shape; a bug as a 500 that carries no
 // internals (its cause logged, scrubbed of the request's secrets); 404 and 405 told apart.
-export function errorHandlers (fastify: FastifyInstance) {
+export default fp(async function errorHandlers (fastify: FastifyInstance) {
   fastify.setErrorHandler((err: FastifyError | RelayError, request, reply) => {
     if (err instanceof RelayError) return reply.code(200).send(envelope({}, [err]))
     if ('validation' in err && err.validation !== undefined && err.validationContext === 'body') {
@@ -33,4 +34,4 @@ export function errorHandlers (fastify: FastifyInstance) {
     }
     return reply.code(404).send(frameworkError(404))
   })
-}
+}, { name: 'error-handlers' })
