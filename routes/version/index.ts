@@ -9,7 +9,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['Operations'],
       summary: 'The relay version (no authentication)',
-      response: { 200: Type.Object({ version: Type.String() }, { examples: [{ version: '1.0.0' }] }), ...frameworkErrors }
+      response: { 200: Type.Object({ version: Type.String() }, { examples: [{ version: VERSION }] }), ...frameworkErrors }
     }
   }, async () => ({ version: VERSION }))
 }

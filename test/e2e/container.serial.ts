@@ -31,7 +31,7 @@ withPrograms(t, [PROGRAMS.podman, PROGRAMS.runc, PROGRAMS.mmdebstrap, PROGRAMS.n
     t.ok(healthyMs !== undefined, `the HEALTHCHECK (/watchdog) passes, ${healthyMs} ms after podman run (first answer after ${answerMs} ms)`)
 
     const url = `http://127.0.0.1:${port}`
-    t.same(await (await fetch(`${url}/version`, { method: 'POST' })).json(), { version: '1.0.0' })
+    t.same(await (await fetch(`${url}/version`, { method: 'POST' })).json(), { version: '2.0.0' })
     const token = hsToken(DEMO)
     const observe = (value: string) => fetch(`${url}/observe/observables`, { method: 'POST', headers: bearer(token), body: JSON.stringify([{ type: 'mutex', value }]) })
     const answer = await (await observe('MSFTHISTORY!')).json() as any

@@ -116,7 +116,7 @@ t.test('the built relay (server.js) takes every schema from its build: no compil
   const post = async (url: string, payload?: unknown) => (await fetch(`http://127.0.0.1:${port}${url}`, {
     method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: payload === undefined ? undefined : JSON.stringify(payload)
   })).json() as Promise<any>
-  t.same(await post('/version'), { version: '1.0.0' })
+  t.same(await post('/version'), { version: '2.0.0' })
   t.match(await post('/observe/observables', [{ type: 'sha256' }]), { errors: [{ code: 'invalid argument' }] }, 'a validator')
   t.match(await post('/refer/observables', [{ type: 'ip', value: '10.0.0.1' }]), { data: [{ id: 'ref-qualys-search-ip-10.0.0.1' }] }, 'a serializer')
   t.match(await post('/tiles'), { data: [{ id: 'qualys-ioc-event-summary' }] })

@@ -14,8 +14,8 @@ t.test('stub relay routes answer their fixed shapes', async (t) => {
   t.same(await post('/respond/observables', obs), { data: [] })
   t.same(await post('/respond/trigger', { 'action-id': 'x', observable_type: 'ip', observable_value: '1.1.1.1' }), { data: { status: 'failure' } })
   t.same(await post('/respond/trigger'), { data: { status: 'failure' } }, 'trigger without a body')
-  t.same(await post('/version', undefined, {}), { version: '1.0.0' }, 'version needs no token')
-  t.same(await post('/version/', undefined, {}), { version: '1.0.0' }, 'trailing slash')
+  t.same(await post('/version', undefined, {}), { version: '2.0.0' }, 'version needs no token')
+  t.same(await post('/version/', undefined, {}), { version: '2.0.0' }, 'trailing slash')
   t.equal((await post('/refer/observables/', obs, TOKEN)).data.length, 1, 'trailing slash on a relay route')
   t.same(await post('/deliberate/observables', obs, {}), {
     errors: [{ type: 'fatal', code: 'authorization error', message: 'Authorization failed: Authorization header is missing' }]
@@ -42,7 +42,7 @@ t.test('bodies are JSON whatever the Content-Type', async (t) => {
     t.same(res.json(), { data: [] }, String(contentType))
   }
   const health = await app.inject({ method: 'POST', url: '/version', headers: { 'content-type': 'text/plain' }, body: 'ignored {' })
-  t.same(health.json(), { version: '1.0.0' }, 'a route without a body ignores it')
+  t.same(health.json(), { version: '2.0.0' }, 'a route without a body ignores it')
 })
 
 t.test('invalid observable lists name each index and field', async (t) => {
