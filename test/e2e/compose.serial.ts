@@ -32,10 +32,10 @@ async function single (t: any, images: Podman, paths: Paths, ca: string) {
   t.teardown(() => dispatcher.close())
   await untilServing(url, dispatcher)
 
-  // httpie, as the README's examples use it, verifying the test CA.
+  // httpie, as docs/api.md's examples use it, verifying the test CA.
   const http = async (...args: string[]) => JSON.parse((await execFile(paths.http as string, ['--ignore-stdin', '--verify', ca, ...args], { cwd: ROOT })).stdout)
   const token = hsToken(DEMO)
-  t.same(await http('POST', `${url}/version`), { version: '1.0.0' }, 'httpie → nginx (TLS) → relay: /version')
+  t.same(await http('POST', `${url}/version`), { version: '2.0.0' }, 'httpie → nginx (TLS) → relay: /version')
   t.same((await http('POST', `${url}/health`, `Authorization:Bearer ${token}`)).data.status, 'ok', '/health: a real Qualys login and search')
   const docs = await execFile(paths.http as string, ['--ignore-stdin', '--verify', ca, '--follow', '--headers', 'GET', `${url}/docs`])
   t.match(docs.stdout, /^HTTP\/1\.1 200 OK/, '/docs')

@@ -35,7 +35,7 @@ export function certificates (t: { teardown: (fn: () => unknown) => void }, open
   return { ca: path.join(dir, 'ca.pem') }
 }
 
-// Pins a podman network's bridge to the MAC address it has now (the README's command for podman
+// Pins a podman network's bridge to the MAC address it has now (docs/deploy.md's command for podman
 // 4.3 with netavark 1.4): set explicitly, the kernel keeps it when the container whose link lent
 // it leaves. Returns the address.
 export async function pinBridgeMac (images: Podman, network: string, ip: string): Promise<string> {
@@ -49,12 +49,12 @@ export async function pinBridgeMac (images: Podman, network: string, ip: string)
 
 // A project's network, made before `up` (with a container on it, so that the host's side of the
 // bridge exists) so that the simulator can listen on its gateway; podman-compose uses it as its
-// own. Its bridge's MAC address is pinned, as the README tells podman 4.3 users to do: unpinned,
+// own. Its bridge's MAC address is pinned, as docs/deploy.md tells podman 4.3 users to do: unpinned,
 // the bridge takes the lowest MAC of its containers' links, and when that container goes (a
 // replica stopped, a `podman run --rm` on the network) the others lose the gateway — the
 // simulator here, Qualys and the DNS in production — until their ARP entry expires (up to about
 // 30 s). `remove` (after `down`) takes the holder and the network away: podman-compose 1.0.3
-// leaves the network, hence the README's `podman network rm`.
+// leaves the network, hence docs/deploy.md's `podman network rm`.
 export async function projectNetwork (images: Podman, name: string, ip: string) {
   await images.podman('network', 'create', name)
   const holder = `${name}-holder`
@@ -86,7 +86,7 @@ export function project (images: Podman, podmanCompose: string, name: string, fi
   const container = (service: string) => `${name}_${service}_1`
   // The relays' stop_grace_period in seconds, as the file says (docker compose honours it;
   // podman-compose 1.0.3 does not, so `podman stop --time` and `down -t` are given it, as the
-  // file's comment and the README tell podman users to do).
+  // file's comment and docs/deploy.md tell podman users to do).
   const match = /stop_grace_period: (\d+)s/.exec(readFileSync(path.join(DEPLOY, file), 'utf8'))
   const stopGrace = match === null ? 10 : Number(match[1])
   return {
