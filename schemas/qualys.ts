@@ -54,3 +54,20 @@ export interface Log {
 
 // What the client reports for metrics: a call's outcome (HTTP status, retry, cache hit…).
 export type OnCall = (outcome: string) => void
+
+// A batched query Qualys refused for its size or syntax (its status: 400, 413, 414 or 431).
+export interface Refused { refused: number }
+
+export type EventState = 'active' | 'historical'
+
+export interface EventsRequest {
+  filter: string
+  pageSize: number
+  pageNumber?: number // 0-based; left out for the first page
+  state: EventState
+  batch?: boolean // a refusal for size or syntax (400, 413, 414, 431) is returned, never "no events"
+}
+
+// The one function the lookup planner depends on: a page of events of one filter and state,
+// newest first (a cached lookup), or the refusal of a batched query.
+export type Events = (request: EventsRequest) => Promise<QualysEvent[] | Refused>

@@ -3,7 +3,7 @@ import { boundedText } from '../bounded-text.js'
 import { qualysError, statusError } from '../errors.js'
 import { SORT } from './qql.js'
 import { USER_AGENT } from '../version.js'
-import type { Budget, QualysEvent } from '../../schemas/qualys.js'
+import type { Budget, QualysEvent, Refused } from '../../schemas/qualys.js'
 
 // What Qualys' IOC API is (shared/qualys-api.md), in one module for the relay's client and the
 // tenant check: the two exchanges (login, GET), the paths, query strings, headers and statuses,
@@ -25,6 +25,9 @@ export type ApiPath = typeof PATH[Exclude<keyof typeof PATH, 'auth'>]
 // Statuses with which Qualys, or a front end before it, refuses a request for its size or syntax
 // (qualys-api.md §2.6: 400, 413, 414 or 431, often an HTML page).
 export const REFUSALS: ReadonlySet<number> = new Set([400, 413, 414, 431])
+
+// A text's length once percent-encoded in a request target.
+export const encodedLength = (text: string) => encodeURIComponent(text).length
 // Throttled (429 on the gateway, 409 on the classic API: wait X-RateLimit-ToWait-Sec), and 503.
 export const THROTTLED: ReadonlySet<number> = new Set([409, 429])
 export const RETRIED: ReadonlySet<number> = new Set([...THROTTLED, 503])
@@ -110,7 +113,7 @@ function json (answer: Answer): unknown {
   try { return JSON.parse(answer.text) } catch { throw qualysError.invalidBody(answer.text) }
 }
 
-export interface Refused { refused: number } // a status of REFUSALS, for a batched query
+export type { Refused } from '../../schemas/qualys.js'
 
 // An events page: a bare JSON array; 204 or an empty body is "no events". A batch refused for its
 // size or syntax is a refusal (never "no events"); one observable's 400 or 404 is "no events"

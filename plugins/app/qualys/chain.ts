@@ -1,7 +1,7 @@
 import type { Account } from './account.js'
 import type { Deadline } from './deadline.js'
 import type { Answer, ApiPath } from '../../../lib/qualys/protocol.js'
-import type { Log } from '../../../schemas/qualys.js'
+import type { Events, Log } from '../../../schemas/qualys.js'
 
 export type { Log, OnCall } from '../../../schemas/qualys.js'
 
@@ -25,6 +25,7 @@ export interface Call {
   query: string
   cached?: boolean // a lookup: one fetch per (credential, query), answers kept LOOKUP_CACHE_TTL_S
   token?: string // the bearer token: set by the auth layer, or by a caller that logged in itself (health)
+  batchBytes?: number // a batched events call: its filter's encoded length (the batch-size layer learns from a refusal)
 }
 
 export type Next = (call: Call) => Promise<Answer>
@@ -41,5 +42,8 @@ export interface Conversation {
   deadline: Deadline
   purpose: Purpose
   log?: Log
-  ask: (path: ApiPath, query: string, extra?: Pick<Call, 'cached' | 'token'>) => Promise<Answer>
+  ask: Ask
+  events: Events // pages of events through `ask`, for the lookup planner
 }
+
+export type Ask = (path: ApiPath, query: string, extra?: Pick<Call, 'cached' | 'token' | 'batchBytes'>) => Promise<Answer>

@@ -12,6 +12,7 @@ import { Deadline } from './deadline.js'
 import { createHealth } from './health.js'
 import { DEFAULT_QUALYS_HOSTS } from '../../../lib/qualys/hosts.js'
 import { auth } from './layers/auth.js'
+import { batchSize } from './layers/batch-size.js'
 import { budget } from './layers/budget.js'
 import { deadline } from './layers/deadline.js'
 import { lookupCache } from './layers/lookup-cache.js'
@@ -20,6 +21,7 @@ import { slots } from './layers/slots.js'
 import { throttle } from './layers/throttle.js'
 import { transport } from './layers/transport.js'
 import { createLookups } from './lookup/index.js'
+import { eventsOf } from './lookup/events.js'
 
 export type { Conversation, Purpose } from './chain.js'
 
@@ -48,9 +50,9 @@ function apiUrls (c: FastifyInstance['config']) {
 
 // The Qualys IOC client (SPEC §3, §4, §10): which API URL a request may call, one account per
 // credential, and one stack of layers composed once. A call goes down
-//   deadline → lookup cache → slots → retry → throttle → budget → auth → transport
+//   deadline → lookup cache → batch size → slots → retry → throttle → budget → auth → transport
 // and its answer comes back up the same way: the lookup cache sits above the slots (a hit takes
-// no slot), the throttle below the retries (every attempt waits out a shared wait, and records
+// no slot) and above the batch-size lesson (a replayed refusal teaches nothing twice), the throttle below the retries (every attempt waits out a shared wait, and records
 // the one Qualys names), the budget and auth next to the transport (every call sent is seen).
 function createQualys (fastify: FastifyInstance) {
   const c = fastify.config
@@ -63,6 +65,7 @@ function createQualys (fastify: FastifyInstance) {
   const send = compose([
     deadline,
     lookupCache({ state, ttlMs: c.LOOKUP_CACHE_TTL_S * 1000, onCall }),
+    batchSize({ state, onCall, onBatchBytes: fastify.metrics.qualysBatchBytes }),
     slots({ state, concurrency: c.QUALYS_CONCURRENCY }),
     retry({ retries: c.QUALYS_RETRIES, onCall }),
     throttle({ state, onCall }),
@@ -84,16 +87,17 @@ function createQualys (fastify: FastifyInstance) {
         deadline: new Deadline(c.QUALYS_DEADLINE_MS),
         purpose,
         log,
-        ask: (path, query, extra = {}) => send({ account: conversation.account, deadline: conversation.deadline, purpose, log, path, query, ...extra })
+        ask: (path, query, extra = {}) => send({ account: conversation.account, deadline: conversation.deadline, purpose, log, path, query, ...extra }),
+        events: (request) => events(request)
       }
+      const events = eventsOf(conversation.ask, log, onCall)
       return conversation
     },
     lookupAll: createLookups({
       state,
       batching: c.QUALYS_BATCH,
       maxUrlBytes: c.QUALYS_MAX_URL_BYTES,
-      onCall,
-      onBatchBytes: fastify.metrics.qualysBatchBytes
+      onCall
     }),
     health: createHealth({ state, ttlMs: c.HEALTH_CACHE_S * 1000 }),
     // The credential's budget as the replicas see it, and whether `calls` of a tile or health may spend.

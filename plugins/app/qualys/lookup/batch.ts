@@ -1,7 +1,7 @@
 import { isIsolable, RelayError } from '../../../../lib/errors.js'
 import { QUERIES, TOKEN_PATHS, type Token } from '../../../../lib/qualys/qql.js'
 import type { Lookup, QualysEvent } from '../../../../schemas/qualys.js'
-import { MAX_PAGE } from '../../../../lib/qualys/protocol.js'
+import { encodedLength, MAX_PAGE } from '../../../../lib/qualys/protocol.js'
 import type { Events, EventState, Refused } from './events.js'
 import { newest, type Found, type Looked } from './single.js'
 
@@ -12,10 +12,7 @@ import { newest, type Found, type Looked } from './single.js'
 // not yet hold their newest events are asked again, together.
 
 export const joined = (group: Lookup[]) => group.map((item) => QUERIES[item.type].filter(item.value)).join(' or ')
-export const encodedLength = (filter: string) => encodeURIComponent(filter).length
-
-// What a batch does besides asking: remember a refused size, count a split (metrics).
-export interface BatchLearning { refused: (bytes: number) => Promise<void>, split: () => void }
+export { encodedLength }
 
 // What one batched answer says: each observable's events (equality on the fields its token
 // searches), which observables it cannot speak for (an event contains their value without
@@ -89,8 +86,9 @@ async function ask (events: Events, group: Lookup[], need: number, state: EventS
   }
 }
 
-// Up to `need` newest events per observable of the group, for one state.
-export function gatherer (events: Events, learning: BatchLearning, need: number, state: EventState) {
+// Up to `need` newest events per observable of the group, for one state; `splits` counts the
+// batches cut in halves (for metrics).
+export function gatherer (events: Events, need: number, state: EventState, splits: { count: number }) {
   const attempt = (group: Lookup[]) => ask(events, group, need, state)
 
   const gather = async (group: Lookup[]): Promise<Found[]> => group.length === 1
@@ -98,14 +96,14 @@ export function gatherer (events: Events, learning: BatchLearning, need: number,
     : settle(group, await attempt(group))
 
   const split = async (group: Lookup[]): Promise<Found[]> => {
-    learning.split()
+    splits.count++
     return (await Promise.all(halves(group).map(gather))).flat()
   }
 
   // A failure: halves, unless both halves fail alike (Qualys' failure, not a query's).
   async function isolate (group: Lookup[], failed: unknown): Promise<Found[]> {
     if (!isIsolable(failed)) return group.map(() => ({ events: [], error: failed }))
-    learning.split()
+    splits.count++
     const parts = halves(group)
     const tries = await Promise.all(parts.map((part) => part.length === 1 ? gather(part) : attempt(part)))
     const [a, b] = tries.map(failureOf)
@@ -117,10 +115,7 @@ export function gatherer (events: Events, learning: BatchLearning, need: number,
   }
 
   async function settle (group: Lookup[], outcome: Outcome): Promise<Found[]> {
-    if ('refused' in outcome) {
-      await learning.refused(encodedLength(joined(group)))
-      return split(group)
-    }
+    if ('refused' in outcome) return split(group) // the batch-size layer learnt the size
     if ('failed' in outcome) return isolate(group, outcome.failed)
     const { events: mine, doubtful, unexplained } = assign(outcome.events, group)
     if (unexplained) return split(group) // an answer the queries do not explain: smaller ones will
@@ -145,14 +140,16 @@ export function gatherer (events: Events, learning: BatchLearning, need: number,
 
 // Active and Historical are asked at once (Historical for the whole limit), then cut to exactly
 // what the one-by-one rule gives: Historical only fills the room Active left, and its errors
-// count only where it was needed.
-export async function lookupBatch (events: Events, learning: BatchLearning, group: Lookup[], limit: number): Promise<Looked[]> {
-  const [active, historical] = await Promise.all((['active', 'historical'] as const).map((state) => gatherer(events, learning, limit, state)(group)))
-  return group.map((_, i) => {
+// count only where it was needed. Depends on `events` alone.
+export async function lookupBatch (events: Events, group: Lookup[], limit: number): Promise<{ looked: Looked[], splits: number }> {
+  const splits = { count: 0 }
+  const [active, historical] = await Promise.all((['active', 'historical'] as const).map((state) => gatherer(events, limit, state, splits)(group)))
+  const looked = group.map((_, i) => {
     const a = active?.[i] ?? { events: [] }
     const kept = { events: a.events.slice(0, limit), error: a.error }
     const room = limit - kept.events.length
     const h = historical?.[i] ?? { events: [] }
     return { active: kept, historical: room > 0 ? { events: h.events.slice(0, room), error: h.error } : { events: [] } }
   })
+  return { looked, splits: splits.count }
 }

@@ -2,12 +2,11 @@ import { RelayError, unexpectedError } from '../../../../lib/errors.js'
 import { QUERIES } from '../../../../lib/qualys/qql.js'
 import { scrub } from '../../../../lib/secrets.js'
 import type { Lookup, Observation } from '../../../../schemas/qualys.js'
-import { MARK, TTL } from '../../state/keys.js'
+import { MARK } from '../../state/keys.js'
 import type { State } from '../../state/index.js'
 import type { Conversation, OnCall } from '../chain.js'
-import { eventsQuery, PATH } from '../../../../lib/qualys/protocol.js'
-import { encodedLength, lookupBatch, type BatchLearning } from './batch.js'
-import { eventsOf } from './events.js'
+import { encodedLength, eventsQuery, PATH } from '../../../../lib/qualys/protocol.js'
+import { lookupBatch } from './batch.js'
 import { lookupOne, type Found, type Looked } from './single.js'
 
 export const BATCH_MAX = 50 // observables per batched query
@@ -19,7 +18,6 @@ export interface LookupOptions {
   batching: Batching
   maxUrlBytes: number // QUALYS_MAX_URL_BYTES
   onCall: OnCall
-  onBatchBytes: (account: string, bytes: number) => void
 }
 
 // Splits lookups into batches of at most BATCH_MAX observables and `maxBytes` of encoded filter
@@ -53,20 +51,7 @@ export function groups (items: Lookup[], batching: Batching, maxBytes: number): 
 const FIXED = (PATH.events + '?' + eventsQuery({ filter: '', pageSize: 1000, pageNumber: 99, state: 'true' })).length
 
 export function createLookups (o: LookupOptions) {
-  // What batches of one credential learn: a refused size halves what later batches start at, in
-  // every replica, until a refusal teaches less.
-  const learning = (c: Conversation): BatchLearning => ({
-    refused: async (bytes) => {
-      o.onCall('batch_refused')
-      const { key, label } = c.account
-      const known = await c.deadline.race(o.state.marks.get(key, MARK.batchBytes))
-      const learnt = Math.floor(bytes / 2)
-      if (known !== undefined && known <= learnt) return
-      await o.state.marks.set(key, MARK.batchBytes, learnt, TTL.learntMs)
-      o.onBatchBytes(label, learnt)
-    },
-    split: () => o.onCall('batch_split')
-  })
+  // The size a refused batch taught (the batch-size layer records it) bounds every batch.
   const maxFilterBytes = async (c: Conversation) => {
     const learnt = await c.deadline.race(o.state.marks.get(c.account.key, MARK.batchBytes))
     return Math.min(o.maxUrlBytes - new URL(c.account.apiUrl).pathname.replace(/\/+$/, '').length - FIXED, learnt ?? Infinity)
@@ -86,12 +71,17 @@ export function createLookups (o: LookupOptions) {
   // request order, and the errors met on the way. Batches are an optimisation only: the answer
   // is the same as one by one (test/plugins/batch*).
   return async function lookupAll (c: Conversation, items: Lookup[], limit: number): Promise<{ observations: Observation[], errors: RelayError[] }> {
-    const events = eventsOf(c, o.onCall)
-    const learnt = learning(c)
+    const { events } = c
     const looked = new Map<Lookup, Looked>()
     const maxBytes = o.batching === 'off' ? Infinity : await maxFilterBytes(c)
     await Promise.all(groups(items, o.batching, maxBytes).map(async (group) => {
-      const found = group.length === 1 ? [await lookupOne(events, group[0] as Lookup, limit)] : await lookupBatch(events, learnt, group, limit)
+      let found: Looked[]
+      if (group.length === 1) found = [await lookupOne(events, group[0] as Lookup, limit)]
+      else {
+        const batched = await lookupBatch(events, group, limit)
+        for (let i = 0; i < batched.splits; i++) o.onCall('batch_split')
+        found = batched.looked
+      }
       group.forEach((item, i) => looked.set(item, found[i] as Looked))
     }))
     const errors: RelayError[] = []
