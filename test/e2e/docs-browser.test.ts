@@ -30,7 +30,7 @@ withPrograms(t, [PROGRAMS.chromium], '/docs in a real browser lists every route,
   await version.getByRole('button', { name: 'Execute' }).click()
   const body = version.locator('.live-responses-table .response-col_description pre').first()
   await body.waitFor({ timeout: 15000 })
-  t.match(await body.textContent(), /"version":\s*"1\.0\.0"/, 'the response body shows the version')
+  t.match(await body.textContent(), /"version":\s*"2\.0\.0"/, 'the response body shows the version')
 
   const dir = path.join(ROOT, 'artifacts')
   mkdirSync(dir, { recursive: true })
