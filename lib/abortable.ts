@@ -9,3 +9,14 @@ export function abortable<T> (p: Promise<T>, signal: AbortSignal, reason: () => 
     p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
   })
 }
+
+// `p`, or its caller's abort (above) when a signal is given.
+export const within = <T>(signal: AbortSignal | undefined, p: Promise<T>): Promise<T> =>
+  signal === undefined ? p : abortable(p, signal)
+
+// What an operation done at once (whatever the signal says) answers its caller: its result, or
+// the caller's abort.
+export function answered<T> (signal: AbortSignal | undefined, value: T): T {
+  signal?.throwIfAborted()
+  return value
+}

@@ -1,3 +1,4 @@
+import { answered } from '../../../lib/abortable.js'
 import { boundedCache } from '../../../lib/bounded-cache.js'
 import type { Budget, BudgetView } from '../../../schemas/qualys.js'
 
@@ -8,11 +9,12 @@ import type { Budget, BudgetView } from '../../../schemas/qualys.js'
 // never mistaken for another consumer's. The Redis implementation runs the same rules as scripts
 // (redis-budget.ts); keep both alike.
 
+// `signal` as in every State method (contract.ts): it ends the wait, never the count.
 export interface BudgetStore {
-  get: (credential: string) => Promise<BudgetView | undefined>
-  spend: (credential: string) => Promise<void> // a call sent
-  settle: (credential: string) => Promise<void> // that call came back (answered or failed)
-  seen: (credential: string, budget: Budget, at: number) => Promise<void> // an answer's headers
+  get: (credential: string, signal?: AbortSignal) => Promise<BudgetView | undefined>
+  spend: (credential: string, signal?: AbortSignal) => Promise<void> // a call sent
+  settle: (credential: string, signal?: AbortSignal) => Promise<void> // that call came back (answered or failed)
+  seen: (credential: string, budget: Budget, at: number, signal?: AbortSignal) => Promise<void> // an answer's headers
 }
 
 export const DEFAULT_WINDOW_S = 3600 // Qualys' documented window, when no header names one
@@ -55,21 +57,24 @@ export function memoryBudget (max: number): BudgetStore {
     return view
   }
   return {
-    get: async (credential) => {
+    get: async (credential, signal) => {
       const view = views.get(credential)
-      return view?.limit === undefined ? undefined : view as BudgetView
+      return answered(signal, view?.limit === undefined ? undefined : view as BudgetView)
     },
-    spend: async (credential) => {
+    spend: async (credential, signal) => {
       const view = of(credential)
       view.own = (view.own ?? 0) + 1
       view.inflight = (view.inflight ?? 0) + 1
+      answered(signal, undefined)
     },
-    settle: async (credential) => {
+    settle: async (credential, signal) => {
       const view = of(credential)
       view.inflight = Math.max(0, (view.inflight ?? 0) - 1)
+      answered(signal, undefined)
     },
-    seen: async (credential, budget, at) => {
+    seen: async (credential, budget, at, signal) => {
       views.set(credential, observe(views.get(credential), budget, at))
+      answered(signal, undefined)
     }
   }
 }

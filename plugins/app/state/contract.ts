@@ -1,11 +1,15 @@
 import type { CachedAnswer, QualysToken } from '../../../schemas/qualys.js'
 import type { BudgetStore } from './budget.js'
 
+// Every method takes the caller's abort signal (a relay request's deadline): once it aborts, the
+// method rejects with the signal's reason at once. The signal ends the wait, never the operation:
+// what was sent to Redis still happens, and a lock or slot taken meanwhile is given back.
+
 // One kind of entry kept per credential (the hash of API URL, user and password): in the process,
 // or in Redis shared by every replica. Values come back as they were stored, or undefined.
 export interface Cache<T> {
-  get: (credential: string, key: string) => Promise<T | undefined>
-  set: (credential: string, key: string, value: T, ttlMs: number) => Promise<void>
+  get: (credential: string, key: string, signal?: AbortSignal) => Promise<T | undefined>
+  set: (credential: string, key: string, value: T, ttlMs: number, signal?: AbortSignal) => Promise<void>
 }
 
 // Gives back a lock or a slot; calling it twice is harmless.
@@ -24,7 +28,7 @@ export interface State {
   // Becomes the only holder of `name` for this credential; waiting ends with `signal`.
   lock: (credential: string, name: string, signal: AbortSignal) => Promise<Release>
   // The same lock if nobody holds it now, else undefined at once.
-  tryLock: (credential: string, name: string) => Promise<Release | undefined>
+  tryLock: (credential: string, name: string, signal?: AbortSignal) => Promise<Release | undefined>
   // Takes one of `limit` slots for this credential; waiting ends with `signal`. Waiters that
   // come `later` (tiles, health) are served after every other waiter.
   slot: (credential: string, limit: number, signal: AbortSignal, later?: boolean) => Promise<Release>

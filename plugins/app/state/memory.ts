@@ -1,3 +1,4 @@
+import { answered } from '../../../lib/abortable.js'
 import { boundedCache } from '../../../lib/bounded-cache.js'
 import { memoryBudget } from './budget.js'
 import type { Cache, Release, State } from './contract.js'
@@ -6,9 +7,10 @@ import { MEMORY_MAX } from './keys.js'
 export function memoryCache<T> (max: number): Cache<T> {
   const lru = boundedCache<string, { value: T }>(max, 60_000)
   return {
-    get: async (credential, key) => lru.get(`${credential}\u0000${key}`)?.value,
-    set: async (credential, key, value, ttlMs) => {
+    get: async (credential, key, signal) => answered(signal, lru.get(`${credential}\u0000${key}`)?.value),
+    set: async (credential, key, value, ttlMs, signal) => {
       if (ttlMs > 0) lru.set(`${credential}\u0000${key}`, { value }, { ttl: ttlMs })
+      answered(signal, undefined)
     }
   }
 }
@@ -97,7 +99,10 @@ export function memoryState (answersMax: number): State {
     marks: memoryCache(MEMORY_MAX.mark),
     budget: memoryBudget(MEMORY_MAX.budget),
     lock: (credential, name, signal) => acquire(`lock\u0000${credential}\u0000${name}`, 1, signal),
-    tryLock: async (credential, name) => tryAcquire(`lock\u0000${credential}\u0000${name}`, 1),
+    tryLock: async (credential, name, signal) => {
+      signal?.throwIfAborted()
+      return tryAcquire(`lock\u0000${credential}\u0000${name}`, 1)
+    },
     slot: (credential, limit, signal, later) => acquire(`slots\u0000${credential}`, limit, signal, later)
   }
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import { within } from '../../../lib/abortable.js'
 import type { BudgetView } from '../../../schemas/qualys.js'
 import { DEFAULT_WINDOW_S, type BudgetStore } from './budget.js'
 import type { Circuit } from './circuit.js'
@@ -42,28 +43,31 @@ function parse (hash: Record<string, string>): BudgetView | undefined {
 
 export function redisBudget (redis: Redis, circuit: Circuit, local: BudgetStore, onFallback: (kind: string) => void): BudgetStore {
   const key = (credential: string) => redisKey.budget(credential)
-  // Both: the process's own view goes along, for while Redis is down.
-  const both = async (mine: Promise<void>, shared: () => Promise<unknown>) => {
+  // Both: the process's own view goes along, for while Redis is down (done whatever the signal
+  // says, as the shared one is: the signal only ends the wait).
+  const both = async (mine: Promise<void>, shared: () => Promise<unknown>, signal: AbortSignal | undefined) => {
     await mine
     try {
-      await circuit.run(shared)
-    } catch {
+      await within(signal, circuit.run(shared))
+    } catch (err) {
+      if (signal?.aborted === true) throw err
       onFallback('set')
     }
   }
   return {
-    async get (credential) {
+    async get (credential, signal) {
       try {
-        const view = parse(await circuit.run(() => redis.hgetall(key(credential))))
+        const view = parse(await within(signal, circuit.run(() => redis.hgetall(key(credential)))))
         if (view !== undefined) return view
-      } catch {
+      } catch (err) {
+        if (signal?.aborted === true) throw err
         onFallback('get')
       }
-      return local.get(credential)
+      return local.get(credential, signal)
     },
-    spend: (credential) => both(local.spend(credential), () => redis.eval(SPEND, 1, key(credential))),
-    settle: (credential) => both(local.settle(credential), () => redis.eval(SETTLE, 1, key(credential))),
-    seen: (credential, budget, at) => both(local.seen(credential, budget, at), () =>
-      redis.eval(SEEN, 1, key(credential), budget.limit, budget.remaining, budget.windowSec ?? '', at, DEFAULT_WINDOW_S))
+    spend: (credential, signal) => both(local.spend(credential), () => redis.eval(SPEND, 1, key(credential)), signal),
+    settle: (credential, signal) => both(local.settle(credential), () => redis.eval(SETTLE, 1, key(credential)), signal),
+    seen: (credential, budget, at, signal) => both(local.seen(credential, budget, at), () =>
+      redis.eval(SEEN, 1, key(credential), budget.limit, budget.remaining, budget.windowSec ?? '', at, DEFAULT_WINDOW_S), signal)
   }
 }

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis'
+import { answered, within } from '../../../lib/abortable.js'
 import { Mutex, Semaphore, type LockOptions } from 'redis-semaphore'
 import { createCircuit, type Circuit } from './circuit.js'
 import { leases } from './lease.js'
@@ -21,24 +22,26 @@ export interface RedisStateOptions {
 function redisCache<T> (redis: Redis, circuit: Circuit, kind: CacheKind, local: Cache<T>, opts: RedisStateOptions): Cache<T> {
   const seal = sealer(opts.prefix)
   return {
-    async get (credential, key) {
+    async get (credential, key, signal) {
       const name = redisKey.entry(credential, kind, key)
       try {
-        const sealed = await circuit.run(() => redis.get(name))
+        const sealed = await within(signal, circuit.run(() => redis.get(name)))
         const value = sealed === null ? undefined : seal.open(credential, name, sealed)
         if (value !== undefined) return value as T
-      } catch {
+      } catch (err) {
+        if (signal?.aborted === true) throw err
         opts.onFallback('get')
       }
-      return local.get(credential, key)
+      return local.get(credential, key, signal)
     },
-    async set (credential, key, value, ttlMs) {
-      if (ttlMs <= 0) return
+    async set (credential, key, value, ttlMs, signal) {
+      if (ttlMs <= 0) return answered(signal, undefined)
       await local.set(credential, key, value, ttlMs)
       const name = redisKey.entry(credential, kind, key)
       try {
-        await circuit.run(() => redis.set(name, seal.seal(credential, name, value), 'PX', ttlMs))
-      } catch {
+        await within(signal, circuit.run(() => redis.set(name, seal.seal(credential, name, value), 'PX', ttlMs)))
+      } catch (err) {
+        if (signal?.aborted === true) throw err
         opts.onFallback('set')
       }
     }
@@ -113,12 +116,14 @@ export function openRedisState (opts: RedisStateOptions) {
     budget: redisBudget(redis, circuit, local.budget, opts.onFallback),
     // The process's own gate first: one waiter per lock, and at most `limit` per credential, poll Redis.
     lock: (credential, name, signal) => both(local.lock(credential, name, signal), () => hold(mutex(credential, name), 'lock', signal)),
-    tryLock: async (credential, name) => {
-      const releaseLocal = await local.tryLock(credential, name)
+    tryLock: async (credential, name, signal) => {
+      const releaseLocal = await local.tryLock(credential, name, signal)
       if (releaseLocal === undefined) return undefined
       const releaseShared = await tryHold(mutex(credential, name), 'lock').catch(() => undefined)
       if (releaseShared === undefined) releaseLocal()
-      return releaseShared === undefined ? undefined : () => { releaseShared(); releaseLocal() }
+      const release = releaseShared === undefined ? undefined : () => { releaseShared(); releaseLocal() }
+      if (signal?.aborted === true) release?.() // taken after the caller stopped waiting: given back
+      return answered(signal, release)
     },
     slot: (credential, limit, signal, later) => both(local.slot(credential, limit, signal, later), () =>
       hold((o) => new Semaphore(redis, redisKey.slots(credential), limit, o), 'slot', signal, later))
