@@ -121,3 +121,51 @@ t.test('the checks find a circle and an upward arrow when there is one', async (
     'plugins/app/tiles/t.ts → plugins/app/ctim/mapping.ts (the tiles and the CTIM builder share code through lib/)'
   ])
 })
+
+// No side door to Qualys: in the relay, only the transport (the bottom of the client's one stack)
+// sends anything, the login included; nothing else in plugins/ or routes/ imports the protocol's
+// exchanges (login, get) or starts a timer of its own for a Qualys call (AbortSignal.timeout).
+// The tenant check (scripts/) is a tool of its own and talks to the protocol directly.
+const TRANSPORT = 'plugins/app/qualys/layers/transport.ts'
+const EXCHANGES = new Set(['login', 'get'])
+
+export function sideDoors (sources: Array<[string, string]>): string[] {
+  const found: string[] = []
+  for (const [file, text] of sources) {
+    const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest)
+    for (const node of source.statements) {
+      if (!ts.isImportDeclaration(node) || !ts.isStringLiteral(node.moduleSpecifier)) continue
+      const target = path.normalize(path.join(path.dirname(file), node.moduleSpecifier.text)).replace(/\.js$/, '.ts')
+      const bindings = node.importClause?.namedBindings
+      if (target !== 'lib/qualys/protocol.ts' || bindings === undefined || !ts.isNamedImports(bindings) || file === TRANSPORT) continue
+      for (const el of bindings.elements) {
+        const name = (el.propertyName ?? el.name).text
+        if (EXCHANGES.has(name) && el.isTypeOnly !== true && node.importClause?.isTypeOnly !== true) found.push(`${file} → ${name}`)
+      }
+    }
+    if (file.startsWith('plugins/app/qualys/') && text.includes('AbortSignal.timeout(')) found.push(`${file} → AbortSignal.timeout`)
+  }
+  return found.sort()
+}
+
+const relaySources = (): Array<[string, string]> => ['app.ts', 'server.ts', 'plugins', 'routes'].flatMap(files)
+  .map((file) => [file, readFileSync(path.join(ROOT, file), 'utf8')])
+
+t.test('only the transport sends to Qualys: the login too goes down the one stack', async (t) => {
+  const sources = relaySources()
+  t.ok(sources.some(([file]) => file === TRANSPORT), 'the transport is read')
+  t.same(sideDoors(sources), [])
+})
+
+t.test('the side-door check finds a login or a timer outside the stack', async (t) => {
+  t.same(sideDoors([
+    ['plugins/app/qualys/token.ts', "import { login as signIn, readToken } from '../../../lib/qualys/protocol.js'\n"],
+    ['routes/health/index.ts', "import { get } from '../../lib/qualys/protocol.js'\n"],
+    ['plugins/app/qualys/health.ts', "import type { get } from '../../../lib/qualys/protocol.js'\nconst s = AbortSignal.timeout(5)\n"],
+    [TRANSPORT, "import { get, login } from '../../../../lib/qualys/protocol.js'\n"]
+  ]), [
+    'plugins/app/qualys/health.ts → AbortSignal.timeout',
+    'plugins/app/qualys/token.ts → login',
+    'routes/health/index.ts → get'
+  ])
+})

@@ -40,7 +40,10 @@ t.test('the budget is unknown until Qualys sends its headers, and headers missin
     const r = await relay(t, { rateLimit: { limit: 10, windowSec: 60, headers } }, { QUALYS_BUDGET_RESERVE: '5' })
     t.equal(r.sim.spend(5), 5)
     t.notOk((await r.observe([MUTEX])).errors, `${headers}: an investigation spends whatever is left`)
+    const logins = () => r.sim.calls.filter((c) => c.path === 'auth').length
+    const loginsBefore = logins()
     const health = await r.health()
+    t.equal(logins(), loginsBefore + 1, `${headers}: health made a new login, whatever the budget`)
     if (headers === 'documented') {
       t.same(health.data, { status: 'ok', budget: { remaining: 3, limit: 10, window_seconds: 60, seen_at: health.data.budget.seen_at }, note: 'Qualys was logged in to but not searched: the API budget is at its reserve for investigations (QUALYS_BUDGET_RESERVE).' },
         'documented: health logs in, does not search, reports 3 of 10')

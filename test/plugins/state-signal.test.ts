@@ -3,6 +3,7 @@ import t from 'tap'
 import { memoryState } from '../../plugins/app/state/memory.js'
 import { openRedisState } from '../../plugins/app/state/redis.js'
 import type { State } from '../../plugins/app/state/index.js'
+import { Deadline } from '../../plugins/app/qualys/deadline.js'
 import { startRedis } from '../redis.js'
 import { PROGRAMS, withPrograms } from '../system.js'
 
@@ -10,6 +11,10 @@ import { PROGRAMS, withPrograms } from '../system.js'
 // method rejects with the signal's own reason, but what it was asked to do still happens (a count,
 // a stored value) and a lock or slot is never left held. The same contract for the process's
 // state and for Redis.
+
+// The deadline's timer does not hold the process open (unref): this one does, while tests wait on it.
+const alive = setInterval(() => {}, 1000)
+t.teardown(() => clearInterval(alive))
 
 const BUDGET = { limit: 300, remaining: 200, windowSec: 3600 }
 const aborted = (reason: unknown) => { const c = new AbortController(); c.abort(reason); return c.signal }
@@ -74,6 +79,22 @@ async function contract (t: any, state: State) {
 
 t.test('the process\'s state: every method takes the signal', async (t) => {
   await contract(t, memoryState(100))
+})
+
+t.test('a request\'s deadline aborts with the relay\'s timeout error: whatever takes its signal fails with it', async (t) => {
+  const d = new Deadline(50)
+  t.notOk(d.passed)
+  const state = memoryState(10)
+  const release = await state.lock('c', 'x', forever)
+  const started = Date.now()
+  const err = await state.lock('c', 'x', d.signal).then(() => undefined, (e: unknown) => e)
+  const took = Date.now() - started
+  t.equal(err, d.signal.reason, 'a lock held by another: the wait rejects with the deadline\'s reason')
+  t.ok(took >= 40 && took < 2000, `the wait ended with the deadline (${took} ms)`)
+  t.match(d.signal.reason, { code: 'timeout', message: 'Qualys IOC did not answer in time (limit 50 ms)', type: 'fatal' })
+  t.throws(() => d.check(), d.signal.reason as Error)
+  t.ok(d.passed)
+  release()
 })
 
 withPrograms(t, [PROGRAMS.redis], 'Redis\'s state: every method takes the signal, and a Redis that does not answer is not waited for past it', async (t, paths) => {

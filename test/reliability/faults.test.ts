@@ -1,4 +1,5 @@
 import t from 'tap'
+import { request } from 'undici'
 import { freePort } from '../../scripts/free-port.js'
 import { bearer, build, ctimErrors, DEMO, hsToken, withSimulator, type Simulator } from '../helper.js'
 
@@ -104,11 +105,16 @@ t.test('a Retry-After HTTP date is waited for', async (t) => {
 t.test('a login that gets no answer: the connection error, and one line with its cause for the operator', async (t) => {
   const port = await freePort() // nothing listens there: the connection is refused
   const apiUrl = `http://127.0.0.1:${port}`
-  const { app, logs } = await build(t, { API_URL: apiUrl, QUALYS_DEADLINE_MS: String(DEADLINE) })
+  const metricsPort = await freePort()
+  const { app, logs } = await build(t, { API_URL: apiUrl, QUALYS_DEADLINE_MS: String(DEADLINE), METRICS_PORT: String(metricsPort) })
   const res = await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: [MUTEX] })
   t.match(res.json().errors, [{ type: 'fatal', code: 'connection error', message: `Unable to connect Qualys IOC, validate the configured API URL: ${apiUrl}` }])
   const lines = logs.filter((l) => l.includes('qualys: no answer to the login (network error)')).map((l) => JSON.parse(l))
   t.match(lines, [{ level: 40, cause: 'ECONNREFUSED', path: '/auth' }], 'logged with its cause, once')
   t.equal(lines.length, 1)
   t.notOk(logs.join('\n').includes(DEMO.pass), 'not the password')
+  // The login went down the one stack: counted as every call's network error is, by the transport.
+  const metrics = await (await request(`http://127.0.0.1:${metricsPort}/metrics`)).body.text()
+  t.match(metrics, /^relay_qualys_logins_total 1$/m, 'one login tried')
+  t.match(metrics, /^relay_qualys_calls_total\{outcome="network_error"\} 1$/m, 'its network error counted like any call\'s')
 })

@@ -1,6 +1,6 @@
 import type { Account } from './account.js'
 import type { Deadline } from './deadline.js'
-import type { Answer, ApiPath } from '../../../lib/qualys/protocol.js'
+import { PATH, type Answer, type ApiPath } from '../../../lib/qualys/protocol.js'
 import type { Events, Log } from '../../../schemas/qualys.js'
 
 export type { Log, OnCall } from '../../../schemas/qualys.js'
@@ -21,12 +21,18 @@ export interface Call {
   deadline: Deadline
   purpose: Purpose
   log?: Log
-  path: ApiPath
+  path: ApiPath | typeof PATH.auth // the login (POST /auth), or a GET
   query: string
   cached?: boolean // a lookup: one fetch per (credential, query), answers kept LOOKUP_CACHE_TTL_S
-  token?: string // the bearer token: set by the auth layer, or by a caller that logged in itself (health)
+  token?: string // the bearer token: set by the auth layer only
   batchBytes?: number // a batched events call: its filter's encoded length (the batch-size layer learns from a refusal)
 }
+
+// The login goes down the same stack as every call (the deadline, one network-error mapping and
+// metric in the transport), but takes no slot, waits out no throttling and spends no budget:
+// Qualys does not count logins, and /health's login must prove the password even when the budget
+// is at its reserve. The auth layer answers it.
+export const isLogin = (call: Call): boolean => call.path === PATH.auth
 
 export type Next = (call: Call) => Promise<Answer>
 export type Layer = (call: Call, next: Next) => Promise<Answer>
@@ -43,7 +49,8 @@ export interface Conversation {
   purpose: Purpose
   log?: Log
   ask: Ask
+  login: () => Promise<void> // a new login whatever token is kept (health), joining one under way
   events: Events // pages of events through `ask`, for the lookup planner
 }
 
-export type Ask = (path: ApiPath, query: string, extra?: Pick<Call, 'cached' | 'token' | 'batchBytes'>) => Promise<Answer>
+export type Ask = (path: ApiPath, query: string, extra?: Pick<Call, 'cached' | 'batchBytes'>) => Promise<Answer>

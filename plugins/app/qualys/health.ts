@@ -16,8 +16,8 @@ type Outcome = { ok: true, searched: boolean } | { error: RelayErrorBody }
 export function createHealth ({ state, ttlMs }: { state: State, ttlMs: number }) {
   async function check (c: Conversation): Promise<Outcome> {
     try {
-      const token = await c.deadline.token(c.account.tokens.fresh)
-      readHealth(await c.ask(PATH.events, HEALTH_QUERY, { token }))
+      await c.login()
+      readHealth(await c.ask(PATH.events, HEALTH_QUERY))
       return { ok: true, searched: true }
     } catch (err) {
       if (err instanceof HeldBackError) return { ok: true, searched: false }
@@ -29,11 +29,12 @@ export function createHealth ({ state, ttlMs }: { state: State, ttlMs: number })
   return async function health (c: Conversation): Promise<{ searched: boolean }> {
     c.deadline.check()
     const { key } = c.account
-    let outcome = await state.results.get(key, 'health') as Outcome | undefined
+    const { signal } = c.deadline
+    let outcome = await state.results.get(key, 'health', signal) as Outcome | undefined
     if (outcome === undefined) {
-      const release = await c.deadline.hold(state.lock(key, 'health', c.deadline.signal))
+      const release = await state.lock(key, 'health', signal)
       try {
-        outcome = await state.results.get(key, 'health') as Outcome | undefined ?? await check(c)
+        outcome = await state.results.get(key, 'health', signal) as Outcome | undefined ?? await check(c)
         await state.results.set(key, 'health', outcome, ttlMs)
       } finally {
         release()

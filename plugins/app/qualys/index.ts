@@ -11,6 +11,7 @@ import { compose, type Conversation, type Log, type Purpose } from './chain.js'
 import { Deadline } from './deadline.js'
 import { createHealth } from './health.js'
 import { DEFAULT_QUALYS_HOSTS } from '../../../lib/qualys/hosts.js'
+import { PATH } from '../../../lib/qualys/protocol.js'
 import { auth } from './layers/auth.js'
 import { batchSize } from './layers/batch-size.js'
 import { budget } from './layers/budget.js'
@@ -49,11 +50,13 @@ function apiUrls (c: FastifyInstance['config']) {
 }
 
 // The Qualys IOC client (SPEC §3, §4, §10): which API URL a request may call, one account per
-// credential, and one stack of layers composed once. A call goes down
+// credential, and one stack of layers composed once. Every call, the login included, goes down
 //   deadline → lookup cache → batch size → slots → retry → throttle → budget → auth → transport
 // and its answer comes back up the same way: the lookup cache sits above the slots (a hit takes
-// no slot) and above the batch-size lesson (a replayed refusal teaches nothing twice), the throttle below the retries (every attempt waits out a shared wait, and records
-// the one Qualys names), the budget and auth next to the transport (every call sent is seen).
+// no slot) and above the batch-size lesson (a replayed refusal teaches nothing twice), the
+// throttle below the retries (every attempt waits out a shared wait, and records the one Qualys
+// names), the budget and auth next to the transport (every call sent is seen). The auth layer
+// sends its logins on to the transport.
 function createQualys (fastify: FastifyInstance) {
   const c = fastify.config
   const { state } = fastify
@@ -70,7 +73,7 @@ function createQualys (fastify: FastifyInstance) {
     retry({ retries: c.QUALYS_RETRIES, onCall }),
     throttle({ state, onCall }),
     budget({ state, reserve, onBudget: fastify.metrics.qualysBudget, onSpend: fastify.metrics.qualysSpend, onHeld: fastify.metrics.heldBack }),
-    auth
+    auth({ state })
   ], transport({ dispatcher, onCall }))
 
   return {
@@ -79,19 +82,16 @@ function createQualys (fastify: FastifyInstance) {
       const apiUrl = resolveApiUrl(creds.apiUrl)
       const key = accountKey(apiUrl, creds)
       let account = accounts.get(key)
-      if (account === undefined) {
-        accounts.set(key, account = createAccount(apiUrl, creds, { state, dispatcher, deadlineMs: c.QUALYS_DEADLINE_MS, onCall, log: fastify.log }))
+      if (account === undefined) accounts.set(key, account = createAccount(apiUrl, creds))
+      const deadline = new Deadline(c.QUALYS_DEADLINE_MS)
+      const call = { account, deadline, purpose, log }
+      const ask: Conversation['ask'] = (path, query, extra = {}) => send({ ...call, path, query, ...extra })
+      return {
+        ...call,
+        ask,
+        login: async () => { await send({ ...call, path: PATH.auth, query: '' }) },
+        events: eventsOf(ask, log, onCall)
       }
-      const conversation: Conversation = {
-        account,
-        deadline: new Deadline(c.QUALYS_DEADLINE_MS),
-        purpose,
-        log,
-        ask: (path, query, extra = {}) => send({ account: conversation.account, deadline: conversation.deadline, purpose, log, path, query, ...extra }),
-        events: (request) => events(request)
-      }
-      const events = eventsOf(conversation.ask, log, onCall)
-      return conversation
     },
     lookupAll: createLookups({
       state,
@@ -102,7 +102,7 @@ function createQualys (fastify: FastifyInstance) {
     health: createHealth({ state, ttlMs: c.HEALTH_CACHE_S * 1000 }),
     // The credential's budget as the replicas see it, and whether `calls` of a tile or health may spend.
     async budget (conversation: Conversation, calls = 1) {
-      const view = await conversation.deadline.race(state.budget.get(conversation.account.key))
+      const view = await state.budget.get(conversation.account.key, conversation.deadline.signal)
       const now = Date.now()
       return { report: view === undefined ? undefined : budgetReport(view, now), maySpend: maySpend(view, reserve, now, calls) }
     },

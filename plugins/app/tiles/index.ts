@@ -62,10 +62,10 @@ export function createTiles (o: TilesOptions) {
   // One background refresh: skipped when another replica holds it, when the data became fresh
   // meanwhile, or when the budget is at its reserve.
   async function refresh (c: Conversation, key: string, id: TileId, period: Period, platform?: string) {
-    const release = await o.state.tryLock(c.account.key, `refresh\u0000${key}`)
+    const release = await o.state.tryLock(c.account.key, `refresh\u0000${key}`, c.deadline.signal)
     if (release === undefined) return
     try {
-      const kept = await o.state.results.get(c.account.key, key) as Kept | undefined
+      const kept = await o.state.results.get(c.account.key, key, c.deadline.signal) as Kept | undefined
       if (kept !== undefined && Date.now() - kept.at < (o.fresh?.[period] ?? 0)) return
       if (!await o.maySpend(c, TILES[id].cost)) return o.onHeld('tile', TILES[id].cost)
       await keep(c, key, await compute(c, id, period, platform), period)
@@ -92,7 +92,7 @@ export function createTiles (o: TilesOptions) {
       const c = open()
       if (o.fresh === undefined) return (await compute(c, id, period, platform)).data
       const key = `tile\u0000${id}\u0000${period}`
-      const kept = await o.state.results.get(c.account.key, key) as Kept | undefined
+      const kept = await o.state.results.get(c.account.key, key, c.deadline.signal) as Kept | undefined
       if (kept !== undefined) {
         const fresh = Date.now() - kept.at < o.fresh[period]
         o.onAnswer(fresh ? 'fresh' : 'stale')

@@ -1,16 +1,30 @@
 import { statusError } from '../../../../lib/errors.js'
-import type { Layer } from '../chain.js'
+import { PATH, readToken } from '../../../../lib/qualys/protocol.js'
+import type { State } from '../../state/index.js'
+import { isLogin, type Layer } from '../chain.js'
+import { createTokenStore } from '../token.js'
 
-// The bearer token: the credential's cached token (one login across replicas), or the one the
-// caller brought; on a 401 one new login and one more try; a 401 after that, like a refused
-// login, stops the request's Qualys calls (SPEC §4).
-export const auth: Layer = async (call, next) => {
-  const { account, deadline } = call
-  const token = call.token ?? await deadline.token(account.tokens.current)
-  const answer = await next({ ...call, token })
-  if (answer.status !== 401) return answer
-  const fresh = await deadline.token(() => account.tokens.refresh(token))
-  const again = await next({ ...call, token: fresh })
-  if (again.status === 401) deadline.stop(statusError(401, again.text, false))
-  return again
+// What a login call answers up the stack once it got its token (the token itself stays here).
+const LOGGED_IN = { status: 201, headers: {}, text: '' }
+
+// The bearer token, from the token store this layer creates once: the credential's token (one
+// login across replicas), each login a call of its own down to the transport; on a 401 one new
+// login and one more try; a 401 after that, like a refused login, stops the request's Qualys
+// calls (SPEC §4). A login call (health's) gets a new token whatever is kept.
+export function auth ({ state }: { state: State }): Layer {
+  const tokens = createTokenStore({ state })
+  return async (call, next) => {
+    const logIn = async (c: typeof call) => readToken(await next({ account: c.account, deadline: c.deadline, purpose: c.purpose, log: c.log, path: PATH.auth, query: '' }))
+    if (isLogin(call)) {
+      await tokens.fresh(call, logIn)
+      return LOGGED_IN
+    }
+    const token = await tokens.current(call, logIn)
+    const answer = await next({ ...call, token })
+    if (answer.status !== 401) return answer
+    const fresh = await tokens.refresh(call, logIn, token)
+    const again = await next({ ...call, token: fresh })
+    if (again.status === 401) call.deadline.stop(statusError(401, again.text, false))
+    return again
+  }
 }

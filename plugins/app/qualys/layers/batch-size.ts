@@ -20,9 +20,9 @@ export function batchSize ({ state, onCall, onBatchBytes }: BatchSizeOptions): L
     onCall('batch_refused')
     const { account, deadline } = call
     const learnt = Math.floor(call.batchBytes / 2)
-    const known = await deadline.race(state.marks.get(account.key, MARK.batchBytes))
+    const known = await state.marks.get(account.key, MARK.batchBytes, deadline.signal)
     if (known === undefined || known > learnt) {
-      await state.marks.set(account.key, MARK.batchBytes, learnt, TTL.learntMs)
+      await state.marks.set(account.key, MARK.batchBytes, learnt, TTL.learntMs, deadline.signal)
       onBatchBytes(account.label, learnt)
     }
     return answer

@@ -2,7 +2,7 @@ import { qualysError } from '../../../../lib/errors.js'
 import type { Budget } from '../../../../schemas/qualys.js'
 import type { State } from '../../state/index.js'
 import { maySpend, type Reserve } from '../budget.js'
-import type { Layer, Purpose } from '../chain.js'
+import { isLogin, type Layer, type Purpose } from '../chain.js'
 
 export interface BudgetOptions {
   state: State
@@ -19,22 +19,26 @@ export interface BudgetOptions {
 export function budget ({ state, reserve, onBudget, onSpend, onHeld }: BudgetOptions): Layer {
   const low = new Set<string>()
   return async (call, next) => {
-    const { account, deadline } = call
-    if (call.purpose !== 'investigation' && !maySpend(await deadline.race(state.budget.get(account.key)), reserve, Date.now())) {
+    if (isLogin(call)) return next(call) // Qualys does not count logins
+    const { account, deadline: { signal } } = call
+    if (call.purpose !== 'investigation' && !maySpend(await state.budget.get(account.key, signal), reserve, Date.now())) {
       onHeld(call.purpose)
       throw qualysError.heldBack()
     }
-    await deadline.race(state.budget.spend(account.key))
+    await state.budget.spend(account.key, signal).catch((err: unknown) => {
+      state.budget.settle(account.key).catch(() => {}) // counted, but we stopped waiting: never sent
+      throw err
+    })
     onSpend(account.label)
     let answer
     try {
       answer = await next(call)
     } finally {
-      await state.budget.settle(account.key)
+      await state.budget.settle(account.key, signal)
     }
     const seen = answer.seen?.budget
     if (seen === undefined) return answer
-    await state.budget.seen(account.key, seen, Date.now())
+    await state.budget.seen(account.key, seen, Date.now(), signal)
     onBudget(account.label, seen)
     onSpend(account.label, seen.remaining)
     const below = seen.remaining < seen.limit * 0.1

@@ -1,8 +1,9 @@
 import type { Layer } from '../chain.js'
 
 // The top of the stack: nothing starts once the request's deadline passed or its calls were
-// stopped, and nothing below (a shared login, another request's fetch) makes it wait longer.
+// stopped. Nothing below makes the request wait longer: every wait takes the deadline's signal
+// (the state, undici, the throttle's and retries' sleeps, a shared login or fetch joined).
 export const deadline: Layer = (call, next) => {
   call.deadline.check()
-  return call.deadline.race(next(call))
+  return next(call)
 }

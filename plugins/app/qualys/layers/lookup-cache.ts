@@ -1,4 +1,5 @@
-import { isTimeout, RelayError } from '../../../../lib/errors.js'
+import { abortable } from '../../../../lib/abortable.js'
+import { isTimeout } from '../../../../lib/errors.js'
 import type { State } from '../../state/index.js'
 import type { Call, Layer, Next, OnCall } from '../chain.js'
 import type { Answer } from '../../../../lib/qualys/protocol.js'
@@ -14,16 +15,16 @@ export function lookupCache ({ state, ttlMs, onCall }: LookupCacheOptions): Laye
   const replay = (kept: { status: number, text: string }): Answer => ({ status: kept.status, text: kept.text, headers: {}, replayed: true })
 
   async function fetchOnce (call: Call, next: Next, query: string): Promise<Answer> {
-    const { account, deadline } = call
-    const release = await deadline.hold(state.lock(account.key, `lookup\u0000${query}`, deadline.signal))
+    const { account, deadline: { signal } } = call
+    const release = await state.lock(account.key, `lookup\u0000${query}`, signal)
     try {
-      const fetched = await state.answers.get(account.key, query)
+      const fetched = await state.answers.get(account.key, query, signal)
       if (fetched !== undefined) {
         onCall('coalesced')
         return replay(fetched)
       }
       const answer = await next(call)
-      if (answer.final === true) await state.answers.set(account.key, query, { status: answer.status, text: answer.text }, ttlMs)
+      if (answer.final === true) await state.answers.set(account.key, query, { status: answer.status, text: answer.text }, ttlMs, signal)
       return answer
     } finally {
       release()
@@ -34,7 +35,7 @@ export function lookupCache ({ state, ttlMs, onCall }: LookupCacheOptions): Laye
     if (call.cached !== true || ttlMs === 0) return next(call)
     const { account, deadline } = call
     const query = `${call.path}?${call.query}`
-    const hit = await state.answers.get(account.key, query)
+    const hit = await state.answers.get(account.key, query, deadline.signal)
     if (hit !== undefined) {
       onCall('cache_hit')
       return replay(hit)
@@ -45,18 +46,15 @@ export function lookupCache ({ state, ttlMs, onCall }: LookupCacheOptions): Laye
     if (joined !== undefined) {
       onCall('coalesced')
       try {
-        return await deadline.race(joined)
+        return await abortable(joined, deadline.signal) // another request's fetch: waited for within our time
       } catch (err) {
         // The request that made the call ran out of time (or stopped): ask again on our own.
         if (!(isTimeout(err) && !deadline.passed)) throw err
       }
     }
-    const fetching = fetchOnce(call, next, query).catch((err: unknown) => {
-      // Requests joined to this fetch read our deadline as the relay's timeout error.
-      throw deadline.passed && !(err instanceof RelayError) ? deadline.timeout() : err
-    })
+    const fetching = fetchOnce(call, next, query)
     underWay.set(key, fetching)
     fetching.catch(() => {}).finally(() => { if (underWay.get(key) === fetching) underWay.delete(key) })
-    return await deadline.race(fetching)
+    return await fetching
   }
 }

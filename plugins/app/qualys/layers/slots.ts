@@ -1,6 +1,6 @@
 import { MARK, TTL } from '../../state/keys.js'
 import type { State } from '../../state/index.js'
-import type { Layer } from '../chain.js'
+import { isLogin, type Layer } from '../chain.js'
 
 // The credential's cap on calls in flight, across replicas: the lowest of QUALYS_CONCURRENCY and
 // what Qualys announced (X-Concurrency-Limit-Limit, learnt here on the way back up and shared).
@@ -8,10 +8,11 @@ import type { Layer } from '../chain.js'
 // investigations.
 export function slots ({ state, concurrency }: { state: State, concurrency: number }): Layer {
   return async (call, next) => {
-    const { account, deadline } = call
-    const learnt = await deadline.race(state.marks.get(account.key, MARK.concurrency))
+    if (isLogin(call)) return next(call)
+    const { account, deadline: { signal } } = call
+    const learnt = await state.marks.get(account.key, MARK.concurrency, signal)
     const cap = learnt !== undefined && learnt >= 1 ? Math.min(concurrency, learnt) : concurrency
-    const release = await deadline.hold(state.slot(account.key, cap, deadline.signal, call.purpose !== 'investigation'))
+    const release = await state.slot(account.key, cap, signal, call.purpose !== 'investigation')
     try {
       const answer = await next(call)
       const announced = answer.seen?.concurrency

@@ -1,7 +1,7 @@
 import { qualysError } from '../../../../lib/errors.js'
 import { MARK } from '../../state/keys.js'
 import type { State } from '../../state/index.js'
-import type { Layer, OnCall } from '../chain.js'
+import { isLogin, type Layer, type OnCall } from '../chain.js'
 import { THROTTLED } from '../../../../lib/qualys/protocol.js'
 
 // After Qualys asked to wait (429/409 with a wait, recorded here on the way back up, with the
@@ -11,11 +11,13 @@ import { THROTTLED } from '../../../../lib/qualys/protocol.js'
 // (SPEC §12), never after waiting out the deadline.
 export function throttle ({ state, onCall }: { state: State, onCall: OnCall }): Layer {
   return async (call, next) => {
+    if (isLogin(call)) return next(call)
     const { account, deadline } = call
-    const until = await deadline.race(state.marks.get(account.key, MARK.throttled))
+    const { signal } = deadline
+    const until = await state.marks.get(account.key, MARK.throttled, signal)
     const wait = until !== undefined ? until - Date.now() : 0
     if (wait > 0) {
-      if (!deadline.leaves(wait)) throw qualysError.budgetSpent(until as number, await state.marks.get(account.key, MARK.throttledBy))
+      if (!deadline.leaves(wait)) throw qualysError.budgetSpent(until as number, await state.marks.get(account.key, MARK.throttledBy, signal))
       onCall('throttled')
       await deadline.wait(wait)
     }
@@ -23,8 +25,8 @@ export function throttle ({ state, onCall }: { state: State, onCall: OnCall }): 
     const told = THROTTLED.has(answer.status) ? answer.seen?.wait : undefined
     if (told === undefined) return answer
     const end = Date.now() + told
-    await state.marks.set(account.key, MARK.throttled, end, told)
-    await state.marks.set(account.key, MARK.throttledBy, answer.status, told)
+    await state.marks.set(account.key, MARK.throttled, end, told, signal)
+    await state.marks.set(account.key, MARK.throttledBy, answer.status, told, signal)
     if (!deadline.leaves(told)) throw qualysError.budgetSpent(end, answer.status)
     return answer
   }

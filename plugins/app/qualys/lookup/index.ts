@@ -53,7 +53,7 @@ const FIXED = (PATH.events + '?' + eventsQuery({ filter: '', pageSize: 1000, pag
 export function createLookups (o: LookupOptions) {
   // The size a refused batch taught (the batch-size layer records it) bounds every batch.
   const maxFilterBytes = async (c: Conversation) => {
-    const learnt = await c.deadline.race(o.state.marks.get(c.account.key, MARK.batchBytes))
+    const learnt = await o.state.marks.get(c.account.key, MARK.batchBytes, c.deadline.signal)
     return Math.min(o.maxUrlBytes - new URL(c.account.apiUrl).pathname.replace(/\/+$/, '').length - FIXED, learnt ?? Infinity)
   }
   // A failure reads as what was found, so the rest goes on; a bug is logged (scrubbed) and
