@@ -37,9 +37,13 @@ export default fp(async function investigatePlugin (fastify: FastifyInstance) {
     if (queryable.length > 0) {
       try {
         const conversation = fastify.qualys.open(creds, 'investigation', request.log)
-        const { observations, errors: failed } = await fastify.qualys.lookupAll(conversation, queryable, creds.limit)
-        data = fastify.ctim(observations, creds.limit, requestTime)
-        errors.push(...failed)
+        try {
+          const { observations, errors: failed } = await fastify.qualys.lookupAll(conversation, queryable, creds.limit)
+          data = fastify.ctim(observations, creds.limit, requestTime)
+          errors.push(...failed)
+        } finally {
+          conversation.end()
+        }
       } catch (err) {
         if (!(err instanceof RelayError)) throw err
         errors.push(err)

@@ -27,11 +27,17 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const conversation = fastify.qualys.open(credentials(request), 'health', request.log)
-    const { searched } = await fastify.qualys.health(conversation)
-    const { report } = await fastify.qualys.budget(conversation)
-    const answer: Health = { status: 'ok', ...(report === undefined ? {} : { budget: report }), ...(searched ? {} : { note: HELD_BACK_NOTE }) }
-    return envelope(answer, [])
+    try {
+      const { searched } = await fastify.qualys.health(conversation)
+      const { report } = await fastify.qualys.budget(conversation)
+      return envelope(healthAnswer(searched, report), [])
+    } finally {
+      conversation.end()
+    }
   })
 }
+
+const healthAnswer = (searched: boolean, report: Health['budget']): Health =>
+  ({ status: 'ok', ...(report === undefined ? {} : { budget: report }), ...(searched ? {} : { note: HELD_BACK_NOTE }) })
 
 export default plugin

@@ -1,9 +1,13 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { memoryState } from '../../plugins/app/state/memory.js'
 import { openRedisState } from '../../plugins/app/state/redis.js'
 import type { State } from '../../plugins/app/state/index.js'
 import { Deadline } from '../../plugins/app/qualys/deadline.js'
+import { deadline } from '../../plugins/app/qualys/layers/deadline.js'
+import type { Call } from '../../plugins/app/qualys/chain.js'
+import type { Answer } from '../../lib/qualys/protocol.js'
 import { startRedis } from '../redis.js'
 import { PROGRAMS, withPrograms } from '../system.js'
 
@@ -95,6 +99,37 @@ t.test('a request\'s deadline aborts with the relay\'s timeout error: whatever t
   t.throws(() => d.check(), d.signal.reason as Error)
   t.ok(d.passed)
   release()
+})
+
+t.test('a deadline ended with its request: its timer goes, or goes with the last call still under way', async (t) => {
+  const idle = new Deadline(50)
+  t.ok(idle.ticking)
+  idle.end()
+  t.notOk(idle.ticking, 'no call under way: the timer goes at once')
+  await sleep(120)
+  t.notOk(idle.signal.aborted, 'and never fires')
+
+  // A call under way when its request ended (the other half of a group whose first half failed)
+  // keeps the time it had: the top layer counts it.
+  const d = new Deadline(50)
+  const waits = (call: Call) => new Promise<Answer>((_resolve, reject) => call.deadline.signal.addEventListener('abort', () => reject(call.deadline.signal.reason)))
+  const started = Date.now()
+  const orphan = deadline({ deadline: d } as Call, waits).then(() => undefined, (e: unknown) => e)
+  d.end()
+  t.ok(d.ticking, 'a call under way: the timer stays')
+  const err = await Promise.race([orphan, sleep(2000, 'still waiting after 2 s')])
+  const took = Date.now() - started
+  t.match(err, { code: 'timeout' }, 'the call under way still ends with the deadline')
+  t.ok(took >= 40 && took < 2000, `at its time (${took} ms)`)
+
+  const e = new Deadline(5000)
+  let answer!: (a: Answer) => void
+  const call = deadline({ deadline: e } as Call, () => new Promise<Answer>((resolve) => { answer = resolve }))
+  e.end()
+  t.ok(e.ticking, 'a call under way')
+  answer({ status: 200, headers: {}, text: '' })
+  await call
+  t.notOk(e.ticking, 'the timer goes with the last call back')
 })
 
 withPrograms(t, [PROGRAMS.redis], 'Redis\'s state: every method takes the signal, and a Redis that does not answer is not waited for past it', async (t, paths) => {

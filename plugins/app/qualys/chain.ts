@@ -51,6 +51,7 @@ export interface Conversation {
   ask: Ask
   login: () => Promise<void> // a new login whatever token is kept (health), joining one under way
   events: Events // pages of events through `ask`, for the lookup planner
+  end: () => void // the request is answered: its deadline's timer goes (after any call still under way)
 }
 
 export type Ask = (path: ApiPath, query: string, extra?: Pick<Call, 'cached' | 'batchBytes'>) => Promise<Answer>

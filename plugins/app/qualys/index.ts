@@ -77,7 +77,7 @@ function createQualys (fastify: FastifyInstance) {
   ], transport({ dispatcher, onCall }))
 
   return {
-    // One relay request's conversation with Qualys; throws a RelayError when no allowed API URL exists.
+    // One relay request's conversation with Qualys, ended (`end`) by whoever opened it; throws a RelayError when no allowed API URL exists.
     open (creds: Credentials, purpose: Purpose, log?: Log): Conversation {
       const apiUrl = resolveApiUrl(creds.apiUrl)
       const key = accountKey(apiUrl, creds)
@@ -90,7 +90,8 @@ function createQualys (fastify: FastifyInstance) {
         ...call,
         ask,
         login: async () => { await send({ ...call, path: PATH.auth, query: '' }) },
-        events: eventsOf(ask, log, onCall)
+        events: eventsOf(ask, log, onCall),
+        end: () => { deadline.end() }
       }
     },
     lookupAll: createLookups({

@@ -75,12 +75,37 @@ export function createTiles (o: TilesOptions) {
   }
 
   function inBackground (open: () => Conversation, log: FastifyBaseLogger, ...tile: [string, TileId, Period, string?]) {
-    const running = refresh(open(), ...tile).catch((err: unknown) => {
+    const c = open()
+    const running = refresh(c, ...tile).catch((err: unknown) => {
       // Held back halfway (other calls took the budget first) is expected; anything else is news.
       const level = err instanceof HeldBackError ? 'debug' : 'warn'
       log[level]({ tile: tile[1], period: tile[2], error: (err as Error).message }, 'tile refresh failed: the last data is answered meanwhile')
-    }).finally(() => refreshing.delete(running))
+    }).finally(() => {
+      c.end()
+      refreshing.delete(running)
+    })
     refreshing.add(running)
+  }
+
+  // The request's answer: the kept data (refreshed in the background once stale), or computed now.
+  async function answer (c: Conversation, open: () => Conversation, log: FastifyBaseLogger, id: TileId, period: Period, platform?: string): Promise<TileData> {
+    if (o.fresh === undefined) return (await compute(c, id, period, platform)).data
+    const key = `tile\u0000${id}\u0000${period}`
+    const kept = await o.state.results.get(c.account.key, key, c.deadline.signal) as Kept | undefined
+    if (kept !== undefined) {
+      const fresh = Date.now() - kept.at < o.fresh[period]
+      o.onAnswer(fresh ? 'fresh' : 'stale')
+      if (!fresh) inBackground(open, log, key, id, period, platform)
+      return kept.data
+    }
+    if (!await o.maySpend(c, TILES[id].cost)) {
+      o.onHeld('tile', TILES[id].cost)
+      throw qualysError.heldBack()
+    }
+    const made = await compute(c, id, period, platform)
+    await keep(c, key, made, period)
+    o.onAnswer('computed')
+    return made.data
   }
 
   return {
@@ -90,23 +115,11 @@ export function createTiles (o: TilesOptions) {
     // or a refresh's own, which outlives the request).
     async data (open: () => Conversation, log: FastifyBaseLogger, id: TileId, period: Period, platform?: string): Promise<TileData> {
       const c = open()
-      if (o.fresh === undefined) return (await compute(c, id, period, platform)).data
-      const key = `tile\u0000${id}\u0000${period}`
-      const kept = await o.state.results.get(c.account.key, key, c.deadline.signal) as Kept | undefined
-      if (kept !== undefined) {
-        const fresh = Date.now() - kept.at < o.fresh[period]
-        o.onAnswer(fresh ? 'fresh' : 'stale')
-        if (!fresh) inBackground(open, log, key, id, period, platform)
-        return kept.data
+      try {
+        return await answer(c, open, log, id, period, platform)
+      } finally {
+        c.end()
       }
-      if (!await o.maySpend(c, TILES[id].cost)) {
-        o.onHeld('tile', TILES[id].cost)
-        throw qualysError.heldBack()
-      }
-      const made = await compute(c, id, period, platform)
-      await keep(c, key, made, period)
-      o.onAnswer('computed')
-      return made.data
     },
     // Refreshes under way finish before the app closes (their Qualys client with it).
     settle: async () => { await Promise.all(refreshing) }
