@@ -257,3 +257,35 @@ withPrograms(t, [PROGRAMS.redis], 'a slow Redis and a lagging event loop are not
   t.equal(sim.counters.events, 4, 'again one fetch per query')
   t.same(await redisLines(), ['relay_redis_up 1', 'relay_redis_up 1'], 'Redis up all along: no fallback of any kind, no lease lost')
 })
+
+// A replica whose own calls keep queueing for a credential's slots must not keep them from the
+// other replicas: without the courtesy (state/lease.ts) its next caller takes the slot it just gave
+// back before another replica's waiter polls, and B waited for the whole of A's stream.
+withPrograms(t, [PROGRAMS.redis], 'Redis slots: a replica with a queue of its own does not starve another replica', async (t, paths) => {
+  const { sim, a, b } = await twoReplicas(t, paths['redis-server'] as string, { latencyMs: 100 }, { both: { QUALYS_CONCURRENCY: '1' } })
+  const observe = async (app: typeof a, value: string) => {
+    const started = Date.now()
+    const res = await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken(DEMO)), payload: JSON.stringify([{ type: 'domain', value }]) })
+    return { ms: Date.now() - started, at: Date.now(), errors: res.json().errors }
+  }
+  await observe(a, 'warm-a.example')
+  await observe(b, 'warm-b.example') // both logged in: from here on each request is two calls
+  // A: three requests at a time, each about a new domain (two calls of 100 ms, one slot), for 8 s.
+  let n = 0
+  const until = Date.now() + 8000
+  const stream = Promise.all([0, 1, 2].map(async () => {
+    while (Date.now() < until) await observe(a, `a-${n++}.example`)
+  }))
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  // B, meanwhile: three requests one after the other.
+  const fromB = []
+  for (let i = 0; i < 3; i++) fromB.push(await observe(b, `b-${i}.example`))
+  await stream
+  t.same(fromB.map((r) => r.errors), [undefined, undefined, undefined], 'B\'s requests answered without error')
+  // Fair: each of B's requests waits for at most a few of A's calls (about 0.5 s here); starved,
+  // the first one waited until A's stream ended (8 s). The bounds leave a loaded machine room.
+  t.ok(fromB.every((r) => r.ms >= 200 && r.ms < 4000), `each of B's requests took between its two calls (200 ms) and 4 s: ${fromB.map((r) => r.ms).join(', ')} ms`)
+  t.ok(fromB.every((r) => r.at < until), 'all of them answered while A\'s stream still ran')
+  t.ok(n >= 10, `A went on meanwhile: ${n} requests`)
+  t.ok(sim.byUser.demo !== undefined && sim.byUser.demo.maxInFlight <= 1, `calls in flight across both replicas: ${sim.byUser.demo?.maxInFlight} (QUALYS_CONCURRENCY 1)`)
+})

@@ -11,6 +11,37 @@ const RETRY_MS = 5
 const LATER_RETRY_MS = 50
 const DAY_MS = 86_400_000
 
+// A replica that gives back a shared slot while its own calls queue for it would take it again
+// before any other replica's waiter polls (its next caller asks at once; the others every
+// RETRY_MS), and so starve the other replicas for as long as its queue lasts: right after it gave
+// a slot back, a replica asks for that slot only after the others' waiters have polled once
+// (COURTESY_MS). That costs a replica that alone waits up to COURTESY_MS per call it hands on.
+export const COURTESY_MS = 3 * RETRY_MS
+const COURTESY_KEPT = 1000 // names remembered at most (the oldest are forgotten first)
+
+// Remembers when this replica last gave back each shared name, and makes its next asker wait out
+// the courtesy (or its caller's abort).
+export function courtesy (now: () => number = () => performance.now()) {
+  const given = new Map<string, number>()
+  return {
+    given (name: string) {
+      given.delete(name)
+      given.set(name, now())
+      if (given.size > COURTESY_KEPT) given.delete(given.keys().next().value as string)
+    },
+    async wait (name: string, signal: AbortSignal): Promise<void> {
+      const at = given.get(name)
+      if (at === undefined) return
+      const left = at + COURTESY_MS - now()
+      if (left <= 0) {
+        given.delete(name)
+        return
+      }
+      await abortable(new Promise((resolve) => setTimeout(resolve, left)), signal)
+    }
+  }
+}
+
 // A lock's lease is renewed five times per lease: a replica whose event loop lags by up to four
 // fifths of the lease keeps what it holds.
 const renewEvery = (leaseMs: number) => Math.max(20, Math.floor(leaseMs / 5))

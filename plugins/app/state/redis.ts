@@ -2,7 +2,7 @@ import { Redis } from 'ioredis'
 import { answered, within } from '../../../lib/abortable.js'
 import { Mutex, Semaphore, type LockOptions } from 'redis-semaphore'
 import { createCircuit, type Circuit } from './circuit.js'
-import { leases } from './lease.js'
+import { courtesy, leases } from './lease.js'
 import { redisBudget } from './redis-budget.js'
 import type { Cache, Release, State } from './contract.js'
 import { redisKey, type CacheKind } from './keys.js'
@@ -105,6 +105,17 @@ async function both (local: Promise<Release>, shared: () => Promise<Release>): P
 export function openRedisState (opts: RedisStateOptions) {
   const { redis, circuit } = connect(opts)
   const { hold, tryHold } = leases(circuit, opts.leaseMs, opts.onFallback)
+  const polite = courtesy()
+  // A shared slot: asked for after the courtesy (lease.ts), and remembered when given back.
+  const sharedSlot = async (credential: string, limit: number, signal: AbortSignal, later?: boolean): Promise<Release> => {
+    const name = redisKey.slots(credential)
+    if (circuit.up) await polite.wait(name, signal)
+    const release = await hold((o) => new Semaphore(redis, name, limit, o), 'slot', signal, later)
+    return () => {
+      polite.given(name)
+      release()
+    }
+  }
   const mutex = (credential: string, name: string) => (o: LockOptions) => new Mutex(redis, redisKey.lock(credential, name), o)
 
   const { local } = opts
@@ -125,8 +136,7 @@ export function openRedisState (opts: RedisStateOptions) {
       if (signal?.aborted === true) release?.() // taken after the caller stopped waiting: given back
       return answered(signal, release)
     },
-    slot: (credential, limit, signal, later) => both(local.slot(credential, limit, signal, later), () =>
-      hold((o) => new Semaphore(redis, redisKey.slots(credential), limit, o), 'slot', signal, later))
+    slot: (credential, limit, signal, later) => both(local.slot(credential, limit, signal, later), () => sharedSlot(credential, limit, signal, later))
   }
   return {
     state,
