@@ -71,7 +71,7 @@ t.test('the machine\'s own old Node.js runs the wrapper the same way', { skip: o
 
 t.test('npm start (server.ts) refuses an unsupported Node.js with one line, before loading anything', async (t) => {
   const failed = await execFile(process.execPath, [pretend('20.20.2'), '--import', 'tsx', 'server.ts'], {
-    cwd: ROOT, env: { PATH: process.env.PATH, SECRET_KEY: 'x'.repeat(32), API_URL: 'https://gateway.qg2.apps.qualys.com' }, timeout: 30_000
+    cwd: ROOT, env: { PATH: process.env.PATH, _TAPJS_PROCESSINFO_COVERAGE_: '0', SECRET_KEY: 'x'.repeat(32), API_URL: 'https://gateway.qg2.apps.qualys.com' }, timeout: 30_000
   }).catch((err: { code: number, stdout: string, stderr: string }) => err)
   t.match(failed, { code: 1, stdout: '' })
   t.equal((failed as { stderr: string }).stderr, 'qualys-ioc-relay: Node.js 20.20.2 is not supported: run it on Node.js 22.19+, 24 or 26\n')
