@@ -1,4 +1,7 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import { findPrograms, PROGRAMS, which, type Program } from '../scripts/programs.js'
+import { SKIPPED_DIR } from '../scripts/run-tap.js'
 
 export { PROGRAMS, which, type Program }
 
@@ -21,5 +24,16 @@ export function withPrograms (t: Tap, programs: Program[], name: string, fn: (t:
       tt.fail(`${line} (CI is set: suites that need it must run, not skip)`)
     })
   }
+  record(name, programs.filter((p) => paths[p.command] === undefined))
   return t.test(name, { skip: `skipped: ${line}` }, async () => {})
+}
+
+// What scripts/run-tap.ts reads to judge the coverage of a run with skipped suites: which suite
+// skipped for which programs (one small file per skip, so parallel test processes never race).
+function record (name: string, missing: Program[]) {
+  const file = path.relative(path.resolve(import.meta.dirname, '..'), path.resolve(process.argv[1] ?? 'unknown')).split(path.sep).join('/')
+  try {
+    mkdirSync(SKIPPED_DIR, { recursive: true })
+    writeFileSync(path.join(SKIPPED_DIR, `${process.pid}-${Math.random().toString(36).slice(2)}.json`), JSON.stringify({ file, name, missing: missing.map((p) => p.name) }))
+  } catch {} // a read-only checkout: the skip line still says it
 }
