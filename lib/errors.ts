@@ -121,12 +121,43 @@ export function statusError (status: number, text: string, login: boolean): Rela
 
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|DEPTH_ZERO|HOSTNAME|ALTNAME/
 
-// A failure below HTTP: TLS, or anything that means "could not talk to Qualys".
-export function networkError (err: unknown, apiUrl: string): RelayError {
+// A failure at the egress proxy: the same code as any connection error, but never isolated to
+// one observable (the proxy refuses every call alike).
+export class ProxyError extends RelayError {}
+
+// The proxy a failed call went through: its host:port (never its user or password) and the
+// variable that names it.
+export interface ProxyRoute { host: string, variable: string }
+
+// What the proxy's failure was, in words (the log line keeps the code).
+const PROXY_CAUSES: Record<string, string> = {
+  ECONNREFUSED: 'it refused the connection',
+  ENOTFOUND: 'its name does not resolve',
+  EAI_AGAIN: 'its name does not resolve',
+  UND_ERR_CONNECT_TIMEOUT: 'no connection within QUALYS_CONNECT_TIMEOUT_MS',
+  UND_ERR_HEADERS_TIMEOUT: 'no answer to CONNECT within QUALYS_CONNECT_TIMEOUT_MS',
+  ECONNRESET: 'it closed the connection',
+  UND_ERR_SOCKET: 'it closed the connection',
+  UND_ERR_PRX_TLS: 'its own TLS failed',
+  UND_ERR_PRX_CONN: 'it closed the connection'
+}
+
+// A failure below HTTP: TLS, the egress proxy's, or anything that means "could not talk to Qualys".
+export function networkError (err: unknown, apiUrl: string, proxy?: ProxyRoute): RelayError {
   const e = err as { code?: string, message?: string, cause?: { code?: string, message?: string } }
   const code = e.code ?? e.cause?.code ?? ''
   if (TLS_CODES.test(code)) return qualysError.tls(e.message ?? code)
-  return qualysError.connection(apiUrl)
+  const inner = e.cause?.code ?? '' // undici wraps a failure inside the tunnel (UND_ERR_PRX_*)
+  if (TLS_CODES.test(inner)) return qualysError.tls(e.cause?.message ?? inner)
+  if (proxy === undefined) return qualysError.connection(apiUrl)
+  const message = e.message ?? ''
+  // undici's texts for a refused CONNECT and for a 407 to a forwarded plain-http request. The
+  // proxy asks for credentials with 407; some (tinyproxy's BasicAuth) answer 401 to CONNECT.
+  const status = /Proxy response \((\d{3})\)/.exec(message)?.[1] ?? (/\(407\)/.test(message) ? '407' : undefined)
+  if (status === '407' || status === '401') return new ProxyError(ERRORS.proxyAuth.code, render(ERRORS.proxyAuth, { proxy: proxy.host, status, variable: proxy.variable }))
+  if (status !== undefined) return new ProxyError(ERRORS.proxyRefused.code, render(ERRORS.proxyRefused, { proxy: proxy.host, target: new URL(apiUrl).host, status }))
+  const cause = PROXY_CAUSES[code] ?? PROXY_CAUSES[inner] ?? `no answer (${networkCause(err)})`
+  return new ProxyError(ERRORS.proxyUnreachable.code, render(ERRORS.proxyUnreachable, { proxy: proxy.host, cause }))
 }
 
 // What failed below HTTP, for the log line: the error's code (ECONNREFUSED, UND_ERR_SOCKET, …),
@@ -141,4 +172,4 @@ export const isTimeout = (err: unknown): err is RelayError => err instanceof Rel
 // A failure that may belong to one observable's query (worth isolating in a batch): not a refusal
 // of the credential, a throttling wait or the deadline.
 const ISOLABLE: ReadonlySet<string> = new Set([CODE.unknown, CODE.unavailable, CODE.connection])
-export const isIsolable = (err: unknown): err is RelayError => err instanceof RelayError && ISOLABLE.has(err.code)
+export const isIsolable = (err: unknown): err is RelayError => err instanceof RelayError && !(err instanceof ProxyError) && ISOLABLE.has(err.code)

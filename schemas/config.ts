@@ -16,6 +16,14 @@ export const ConfigSchema = Type.Object({
   }),
   QUALYS_HOSTS: Type.Optional(Type.String()),
   PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^/]+/?$' })),
+  // The egress proxy (lib/egress.ts checks the URLs), read lower case first as curl does.
+  HTTPS_PROXY: Type.Optional(Type.String()),
+  HTTP_PROXY: Type.Optional(Type.String()),
+  NO_PROXY: Type.Optional(Type.String()),
+  https_proxy: Type.Optional(Type.String()),
+  http_proxy: Type.Optional(Type.String()),
+  no_proxy: Type.Optional(Type.String()),
+  NODE_TLS_REJECT_UNAUTHORIZED: Type.Optional(Type.String()), // refused when 0 (plugins/app/egress.ts)
   TRUST_PROXY: Type.Boolean({ default: false }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),

@@ -66,6 +66,10 @@ export const ERRORS = {
   heldBack: fatal(CODE.tooMany, 'Qualys API budget low: held back for investigations (QUALYS_BUDGET_RESERVE). Please try again later.'),
   unavailable: fatal(CODE.unavailable, 'Service temporarily unavailable. Please try again later.'),
   connection: fatal(CODE.connection, 'Unable to connect Qualys IOC, validate the configured API URL: {apiUrl}'),
+  // The egress proxy (HTTPS_PROXY, HTTP_PROXY) between the relay and Qualys or a JWKS host.
+  proxyAuth: fatal(CODE.connection, "Unable to connect Qualys IOC: the egress proxy refused the relay's credentials ({status} from {proxy}): check the user and password in {variable}"),
+  proxyRefused: fatal(CODE.connection, 'Unable to connect Qualys IOC: the egress proxy {proxy} refused the tunnel to {target} ({status})'),
+  proxyUnreachable: fatal(CODE.connection, 'Unable to connect Qualys IOC through the egress proxy {proxy}: {cause}'),
   tls: fatal(CODE.unknown, 'Unable to verify SSL certificate: {reason}'),
   timeout: fatal(CODE.timeout, 'Qualys IOC did not answer in time (limit {ms} ms)')
 } as const satisfies Record<string, CatalogueEntry>

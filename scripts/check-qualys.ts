@@ -4,6 +4,8 @@
 // relay needs, 2 on a usage error. In the container image: node dist/scripts/check-qualys.js …
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
+import { createDispatcher, EgressConfigError, readEgress } from '../lib/egress.js'
+import { networkError } from '../lib/errors.js'
 import { checkTenant, formatReport } from './tenant-check.js'
 
 const usage = 'Usage: npm run check-qualys -- --api-url <https://gateway.…> --user <qualys user>   (password: QUALYS_PASSWORD or a prompt)'
@@ -41,12 +43,23 @@ if (apiUrl === undefined || !/^https?:\/\/[^/\s]+/.test(apiUrl)) fail(`--api-url
 if (user === undefined || user === '') fail(`--user (or QUALYS_USER) is required\n${usage}`)
 const password = process.env.QUALYS_PASSWORD ?? await prompt(`Qualys password for ${user}: `)
 
+// The relay's own way out: through the egress proxy that HTTPS_PROXY / HTTP_PROXY name, if any.
+let egress
 try {
-  const report = await checkTenant({ apiUrl, user, password })
+  egress = readEgress(process.env)
+} catch (err) {
+  if (!(err instanceof EgressConfigError)) throw err
+  fail(`configuration error: ${err.message}`)
+}
+const dispatcher = createDispatcher(egress, { connectTimeoutMs: 10_000, connections: 4, keepAliveTimeoutMs: 10_000 })
+try {
+  const report = await checkTenant({ apiUrl, user, password, dispatcher })
   console.log(formatReport(report, apiUrl))
   process.exit(report.ok ? 0 : 1)
 } catch (err) {
   const e = err as Error & { code?: string }
-  console.error(`check-qualys: cannot reach ${new URL(apiUrl).origin}: ${e.code ?? e.name}`)
+  const proxy = egress.proxyFor(apiUrl)
+  const why = proxy === undefined ? (e.code ?? e.name) : networkError(err, apiUrl, proxy).message
+  console.error(`check-qualys: cannot reach ${new URL(apiUrl).origin}: ${why}`)
   process.exit(1)
 }

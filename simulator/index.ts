@@ -1,4 +1,5 @@
 import http from 'node:http'
+import https from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { loadFixtures } from './fixtures/index.js'
 import { rateLimiter } from './rate-limit.js'
@@ -20,7 +21,7 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
   const faults: Record<'auth' | 'events', Fault[]> = { auth: [], events: [] }
   const sockets = new Set<Socket>()
   const started = Date.now()
-  const server = http.createServer()
+  const server = opts.tls === undefined ? http.createServer() : https.createServer(opts.tls)
 
   const sim: Simulator = {
     url: '',
@@ -28,6 +29,7 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
     counters: { logins: 0, events: 0, inFlight: 0, maxInFlight: 0 },
     byUser: {},
     calls: [],
+    connections: 0,
     targetLimit: opts.targetLimit,
     clock: () => Date.now() - started,
     inject (fault, count = 1, path = 'events') {
@@ -64,8 +66,9 @@ export async function startSimulator (opts: SimulatorOptions = {}): Promise<Simu
   }
   server.on('request', handler(ctx, started))
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)) })
+  server.on(opts.tls === undefined ? 'connection' : 'secureConnection', () => { sim.connections++ })
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
-  sim.url = `http://${opts.host ?? '127.0.0.1'}:${port}`
+  sim.url = `${opts.tls === undefined ? 'http' : 'https'}://${opts.host ?? '127.0.0.1'}:${port}`
   return sim
 }

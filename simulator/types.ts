@@ -51,6 +51,7 @@ export interface SimulatorOptions {
   concurrencyHeaderName?: 'x-concurrency-limit-limit' | 'x-concurrencylimit-limit'
   host?: string
   port?: number
+  tls?: { key: string | Buffer, cert: string | Buffer } // serve HTTPS with this certificate (as Qualys does)
 }
 
 export interface Simulator {
@@ -60,6 +61,7 @@ export interface Simulator {
   // The same per Qualys user (an API call counts for the user whose token it carries).
   byUser: Record<string, { logins: number, events: number, inFlight: number, maxInFlight: number }>
   calls: SimCall[]
+  connections: number // TCP connections accepted (TLS ones once their handshake is done), never reset
   targetLimit?: { bytes: number, status?: number } // may be changed between requests
   clock: () => number // ms since the simulator started: the time base of SimCall.at
   inject: (fault: Fault, count?: number, path?: 'auth' | 'events') => void // 'events': any GET API call

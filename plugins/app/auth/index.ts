@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import type { Dispatcher } from 'undici'
 import { boundedCache } from '../../../lib/bounded-cache.js'
 import { authError } from '../../../lib/errors.js'
 import { parseAllowList } from '../../../lib/hosts.js'
@@ -32,11 +33,12 @@ export interface AuthOptions {
   publicUrl?: string
   trustProxy: boolean
   defaultLimit: number
+  dispatcher?: Dispatcher // the JWKS fetches' way out (the egress plugin's)
 }
 
 export function createAuthenticator (opts: AuthOptions) {
   const allowList = parseAllowList('JWKS_HOSTS', opts.jwksHosts)
-  const verify = createTokenVerifier({ jwt: opts.jwt, secretKey: opts.secretKey, allowList, jwks: createJwksClient() })
+  const verify = createTokenVerifier({ jwt: opts.jwt, secretKey: opts.secretKey, allowList, jwks: createJwksClient(opts.dispatcher) })
   const publicUrl = opts.publicUrl?.replace(/\/+$/, '')
 
   const verified = boundedCache<string, Decoded & { until: number }>(1000)
@@ -96,7 +98,8 @@ export default fp(async function authPlugin (fastify: FastifyInstance) {
     jwksHosts: config.JWKS_HOSTS,
     publicUrl: config.PUBLIC_URL,
     trustProxy: config.TRUST_PROXY,
-    defaultLimit: config.CTR_ENTITIES_LIMIT
+    defaultLimit: config.CTR_ENTITIES_LIMIT,
+    dispatcher: fastify.egress.dispatcher
   }))
   fastify.decorateRequest('credentials', null)
-}, { name: 'auth', dependencies: ['env', 'jwt'] })
+}, { name: 'auth', dependencies: ['env', 'egress', 'jwt'] })

@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto'
-import { request } from 'undici'
+import { request, type Dispatcher } from 'undici'
 import type { AllowList } from '../../../lib/hosts.js'
 
 export class JwksUnavailableError extends Error {}
@@ -23,9 +23,9 @@ export function jwksOrigin (allowList: AllowList, claim: string): string | undef
   return undefined
 }
 
-// JWKS fetched per allowed host and cached; own code rather than get-jwks because an unknown kid
+// JWKS fetched per allowed host (through the relay's egress dispatcher) and cached; own code rather than get-jwks because an unknown kid
 // must refetch at most once per host per minute (get-jwks refetches on every miss).
-export function createJwksClient () {
+export function createJwksClient (dispatcher?: Dispatcher) {
   const cache = new Map<string, HostKeys>()
   const pending = new Map<string, Promise<HostKeys>>()
 
@@ -33,6 +33,7 @@ export function createJwksClient () {
     let keys: Map<string, string>
     try {
       const res = await request(`${origin}/.well-known/jwks`, {
+        dispatcher,
         signal: AbortSignal.timeout(TIMEOUT_MS),
         headers: { accept: 'application/json' }
       })

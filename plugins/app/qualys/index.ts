@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { Agent } from 'undici'
 import { boundedCache } from '../../../lib/bounded-cache.js'
 import { qualysError } from '../../../lib/errors.js'
 import { isAllowedUrl, parseAllowList } from '../../../lib/hosts.js'
@@ -61,7 +60,6 @@ function createQualys (fastify: FastifyInstance) {
   const c = fastify.config
   const { state } = fastify
   const { qualysCall: onCall } = fastify.metrics
-  const dispatcher = new Agent({ connect: { timeout: c.QUALYS_CONNECT_TIMEOUT_MS }, keepAliveTimeout: 30_000, connections: 32 })
   const resolveApiUrl = apiUrls(c)
   const accounts = boundedCache<string, Account>(10_000)
   const reserve = parseReserve(c.QUALYS_BUDGET_RESERVE)
@@ -74,7 +72,7 @@ function createQualys (fastify: FastifyInstance) {
     throttle({ state, onCall }),
     budget({ state, reserve, onBudget: fastify.metrics.qualysBudget, onSpend: fastify.metrics.qualysSpend, onHeld: fastify.metrics.heldBack }),
     auth({ state })
-  ], transport({ dispatcher, onCall }))
+  ], transport({ dispatcher: fastify.egress.dispatcher, proxyFor: fastify.egress.proxyFor, onCall }))
 
   return {
     // One relay request's conversation with Qualys, ended (`end`) by whoever opened it; throws a RelayError when no allowed API URL exists.
@@ -106,14 +104,11 @@ function createQualys (fastify: FastifyInstance) {
       const view = await state.budget.get(conversation.account.key, conversation.deadline.signal)
       const now = Date.now()
       return { report: view === undefined ? undefined : budgetReport(view, now), maySpend: maySpend(view, reserve, now, calls) }
-    },
-    close: () => dispatcher.close()
+    }
   }
 }
 
-// The Qualys IOC client: one undici Agent (keep-alive) owned and closed by this plugin.
+// The Qualys IOC client, over the egress plugin's dispatcher (keep-alive, direct or proxied).
 export default fp(async function qualysPlugin (fastify: FastifyInstance) {
-  const qualys = createQualys(fastify)
-  fastify.decorate('qualys', qualys)
-  fastify.addHook('onClose', () => qualys.close())
-}, { name: 'qualys', dependencies: ['env', 'metrics', 'state'] })
+  fastify.decorate('qualys', createQualys(fastify))
+}, { name: 'qualys', dependencies: ['env', 'egress', 'metrics', 'state'] })
