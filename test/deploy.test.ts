@@ -32,3 +32,16 @@ t.test('deploy/compose.replicas.yaml runs the replicas that deploy/nginx.replica
   t.match(compose, /^ {2}redis:\n {4}image: \S+\n {4}command: \["redis-server", "--save", "", "--appendonly", "no", "--requirepass", "\$\{REDIS_PASSWORD:\?[^}]+\}"\]$/m, 'Redis without persistence, behind a password')
   t.match(compose, /- \.\/nginx\.replicas\.conf:\/etc\/nginx\/conf\.d\/default\.conf:ro/, 'nginx runs the shipped upstream')
 })
+
+// Behind an egress proxy (docs/deploy.md): the relay's environment passes the standard variables
+// and Node's extra CA file through from the operator's, as bare keys (set only when set there).
+for (const file of ['compose.yaml', 'compose.replicas.yaml']) {
+  t.test(`deploy/${file}: the egress proxy variables and NODE_EXTRA_CA_CERTS reach the relay`, async (t) => {
+    const text = readFileSync(path.join(ROOT, 'deploy', file), 'utf8')
+    const env = /^( +)environment:\n((?:\1 {2}.*\n)+)/m.exec(text)?.[2] ?? ''
+    for (const name of ['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'NODE_EXTRA_CA_CERTS']) {
+      t.match(env, new RegExp(`^ +${name}:$`, 'm'), `${name}: passed through`)
+    }
+    t.match(text, /# volumes: \["\.\/certs\/corporate-ca\.pem:\/etc\/relay\/ca\.pem:ro"\]/, 'the CA file\'s volume, ready to uncomment')
+  })
+}

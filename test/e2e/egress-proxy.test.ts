@@ -66,12 +66,16 @@ t.test('a malformed proxy URL refuses to start with one line naming the variable
 
 // What an observe and a /health answer through a proxy that refuses, fails or hangs.
 async function throughBad (t: Parameters<typeof build>[0], proxyUrl: string, env: Record<string, string> = {}) {
-  const { app, logs } = await build(t, { API_URL: 'https://127.0.0.1:9', HTTPS_PROXY: proxyUrl, QUALYS_CONNECT_TIMEOUT_MS: '1000', QUALYS_DEADLINE_MS: '6000', ...env })
+  const metricsPort = await freePort()
+  const { app, logs } = await build(t, {
+    API_URL: 'https://127.0.0.1:9', HTTPS_PROXY: proxyUrl, QUALYS_CONNECT_TIMEOUT_MS: '1000', QUALYS_DEADLINE_MS: '6000', METRICS_PORT: String(metricsPort), ...env
+  })
   const started = performance.now()
   const observed = (await app.inject({ method: 'POST', url: '/observe/observables', headers: token, payload: [SHA] })).json()
   const ms = performance.now() - started
   const health = (await app.inject({ method: 'POST', url: '/health', headers: token })).json()
-  return { observed, health, ms, logs }
+  const metrics = await (await request(`http://127.0.0.1:${metricsPort}/metrics`)).body.text()
+  return { observed, health, ms, logs, metrics }
 }
 
 t.test('a proxy that refuses or fails: its own error in the envelope, within the deadline, on /health too', async (t) => {
@@ -103,9 +107,10 @@ t.test('a proxy that refuses or fails: its own error in the envelope, within the
   t.same(down.observed.errors, [{ type: 'fatal', code: 'connection error', message }], 'a proxy that is down')
   t.same(down.health.errors?.[0]?.message, message, '/health red, naming the proxy host')
 
-  for (const { observed, health, logs } of [withAuth, hung, down]) {
-    const text = JSON.stringify([observed, health, logs])
-    t.notMatch(text, PROXY_PASSWORD, 'the proxy\'s password in no answer and no log line')
+  for (const { observed, health, logs, metrics } of [withAuth, hung, down]) {
+    t.notMatch(JSON.stringify([observed, health, logs]), PROXY_PASSWORD, 'the proxy\'s password in no answer and no log line')
+    t.notMatch(metrics, PROXY_PASSWORD, '…and in no metric')
+    t.match(metrics, /^relay_qualys_calls_total\{outcome="network_error"\} [1-9]/m, 'counted as network errors')
   }
   t.ok(down.logs.some((l) => /"proxy":"127\.0\.0\.1:\d+"/.test(l) && /network error/.test(l)), 'the warning names the proxy host')
 })
@@ -202,4 +207,48 @@ withPrograms(t, [PROGRAMS.tinyproxy], 'plain http through a real tinyproxy: each
   const api = forwarded.filter((target) => target.startsWith(sim.url)).map((target) => target.slice(sim.url.length))
   t.equal(api.length, sim.calls.length, `every request Qualys saw (${sim.calls.length}, the login included) is in the proxy's log`)
   t.same(api.sort(), sim.calls.map((c) => c.target).sort(), 'the same requests')
+})
+
+withPrograms(t, [PROGRAMS.openssl], 'a proxy that drops its tunnels while a call is answered: what was already answered is kept', async (t, paths) => {
+  const ca = testCa(t, paths.openssl as string)
+  const sim = await startSimulator({ tls: { key: ca.key, cert: ca.cert } })
+  t.teardown(() => sim.close())
+  const MUTEX = { type: 'mutex', value: 'MSFTHISTORY' }
+  let hung = false // the mutex's first call (Active) hangs; the rest are answered
+  sim.rule = (call) => {
+    if (hung || call.filter?.includes(MUTEX.value) !== true) return undefined
+    hung = true
+    return { hang: true }
+  }
+  const proxy = await fakeProxy(t, { tunnel: true })
+  const port = await freePort()
+  const relay = spawnTs(t, 'server.ts', {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    API_URL: sim.url,
+    SECRET_KEY,
+    LOG_LEVEL: 'info',
+    QUALYS_BATCH: 'off',
+    NODE_EXTRA_CA_CERTS: ca.caFile,
+    HTTPS_PROXY: proxy.url(),
+    QUALYS_DEADLINE_MS: '20000'
+  })
+  await relay.waitFor(/Server listening/)
+  const others = EXAMPLES.filter((o) => o.type === 'sha256' || o.type === 'ip')
+  const answer = request(`http://127.0.0.1:${port}/observe/observables`, {
+    method: 'POST', headers: { ...token, 'content-type': 'application/json' }, body: JSON.stringify([...others, MUTEX])
+  }).then(async (res) => await res.body.json() as { data: { sightings?: { docs: Array<{ observables: Array<{ value: string }> }> } }, errors?: Array<{ code: string, message: string }> })
+  // Wait until every other observable's calls (Active, Historical) are answered and the mutex's hangs.
+  const answered = () => sim.calls.filter((c) => c.path !== 'auth' && c.status === 200 && c.filter?.includes(MUTEX.value) !== true).length
+  for (let i = 0; i < 200 && (answered() < 2 * others.length || !sim.calls.some((c) => c.filter?.includes(MUTEX.value) === true)); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  t.equal(answered(), 2 * others.length, 'the other observables were answered through the tunnel')
+  const started = performance.now()
+  proxy.dropTunnels()
+  const body = await answer
+  t.ok(performance.now() - started < 5000, 'answered soon after the drop, not at the deadline')
+  t.same(body.errors, [{ type: 'fatal', code: 'connection error', message: `Unable to connect Qualys IOC through the egress proxy ${proxy.host}: it closed the connection` }], 'the dropped call: the proxy\'s error')
+  const seen = new Set((body.data.sightings?.docs ?? []).map((d) => d.observables[0]?.value))
+  for (const o of others) t.ok(seen.has(o.value), `${o.type} ${o.value.slice(0, 12)}…: its sightings kept`)
 })
