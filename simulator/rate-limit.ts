@@ -11,11 +11,15 @@ export interface RateLimit {
   windowSec: number
   mode?: 'subscription-fixed' | 'subscription-sliding' | 'user-sliding' // default subscription-fixed
   headers?: 'documented' | 'missing' | 'empty' | 'garbage'
+  // A tenant's header sent as this literal text whatever the count (the other headers as
+  // `headers` says): a bad Remaining beside a valid Limit, or the other way round.
+  limitAs?: string
+  remainingAs?: string
 }
 
 // A budget: `spend` counts one call for `who` at `now` and says how many are left (or, when none
 // is, the seconds until one is), setting the headers the gateway sends.
-export function rateLimiter ({ limit, windowSec, mode = 'subscription-fixed', headers: variant = 'documented' }: RateLimit, started: number) {
+export function rateLimiter ({ limit, windowSec, mode = 'subscription-fixed', headers: variant = 'documented', limitAs, remainingAs }: RateLimit, started: number) {
   const w = windowSec * 1000
   const calls = new Map<string, number[]>() // per subscription (one key) or per user: when each call was counted
   const scope = (who: string) => mode === 'user-sliding' ? who : 'subscription'
@@ -34,9 +38,9 @@ export function rateLimiter ({ limit, windowSec, mode = 'subscription-fixed', he
   function announce (headers: Record<string, string>, remaining: number) {
     if (variant === 'missing') return
     const value = (n: number) => variant === 'empty' ? '' : variant === 'garbage' ? `${n} calls` : String(n)
-    headers['x-ratelimit-limit'] = value(limit)
+    headers['x-ratelimit-limit'] = limitAs ?? value(limit)
     headers['x-ratelimit-window-sec'] = value(windowSec)
-    headers['x-ratelimit-remaining'] = value(remaining)
+    headers['x-ratelimit-remaining'] = remainingAs ?? value(remaining)
   }
 
   return {

@@ -96,10 +96,15 @@ export function header (headers: Headers, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v
 }
 
-// A number from a header; missing, empty or not a number: undefined ("unknown", never 0).
-function numeric (headers: Headers, name: string): number | undefined {
+// A number from a header as Qualys writes them: a count (calls, a cap) is a whole number in
+// decimal digits (qualys-api.md §2.6: `X-RateLimit-Limit: 1000`), a time in seconds the same or
+// with a decimal fraction. Anything else is garbage, read as "unknown" (undefined), never as 0
+// or as a number it might spell: missing, empty (`""`, seen by Elastic's integration), `abc`,
+// `5 calls`, `-3`, and `1e9`, which a number parser reads as a billion but Qualys never sends.
+function numeric (headers: Headers, name: string, kind: 'count' | 'seconds' = 'count'): number | undefined {
   const v = header(headers, name)?.trim()
-  return v === undefined || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v)
+  const form = kind === 'count' ? /^\d{1,15}$/ : /^\d{1,15}(\.\d{1,6})?$/
+  return v === undefined || !form.test(v) ? undefined : Number(v)
 }
 
 export function readToken (answer: Answer): string {
@@ -173,7 +178,7 @@ function readBudget (headers: Headers): Budget | undefined {
   const limit = numeric(headers, HEADER.limit)
   const remaining = numeric(headers, HEADER.remaining)
   if (limit === undefined || remaining === undefined || limit <= 0 || remaining < 0) return undefined
-  return { limit, remaining: Math.min(remaining, limit), windowSec: numeric(headers, HEADER.window) }
+  return { limit, remaining: Math.min(remaining, limit), windowSec: numeric(headers, HEADER.window, 'seconds') }
 }
 
 // X-Concurrency-Limit-Limit (or X-ConcurrencyLimit-Limit): the subscription's cap on calls in flight.
@@ -185,7 +190,7 @@ function readConcurrency (headers: Headers): number | undefined {
 
 // How long Qualys asked to wait, in ms (X-RateLimit-ToWait-Sec, else Retry-After), or undefined.
 function toldWait (headers: Headers): number | undefined {
-  const toWait = numeric(headers, HEADER.toWait)
+  const toWait = numeric(headers, HEADER.toWait, 'seconds')
   if (toWait !== undefined && toWait >= 0) return toWait * 1000
   const retryAfter = header(headers, HEADER.retryAfter)?.trim()
   if (retryAfter === undefined || retryAfter === '') return undefined
