@@ -3,6 +3,7 @@ import { request } from 'undici'
 import { bearer, build, DEMO, hsToken, withSimulator, type Simulator } from '../helper.js'
 import type { SimulatorOptions } from '../../simulator/index.js'
 import { freePort } from '../../scripts/free-port.js'
+import { accountKey } from '../../plugins/app/qualys/account.js'
 
 // The Qualys budget spent by priority (SPEC §12), against the simulator playing a subscription:
 // one budget for every user and tool, X-RateLimit-* headers, 429 with X-RateLimit-ToWait-Sec.
@@ -79,6 +80,47 @@ t.test('tiles: a tile never computed is held back with an error that names the r
   t.same(stale.data, first.data, 'answered at once from the last data, which says when it was computed')
   await sleep(200)
   t.equal(apiCalls(r.sim).length, 5, 'no refresh below the reserve: the summary\'s 3, the investigation\'s 2')
+})
+
+t.test('a tile never computed is held back by the reserve alone, rounded up: a limit of 7 keeps 2 (20 %)', async (t) => {
+  // No other consumer: only the reserve can hold anything back. Health's search 1 (6 left), an
+  // investigation 2 (4 left); the summary would cost 3 and leave 1, under ceil(7 × 20 %) = 2.
+  // Without the reserve, or rounded down (1), it would be computed.
+  const r = await relay(t, { rateLimit: { limit: 7, windowSec: 60 } })
+  t.notOk((await r.health()).errors)
+  t.notOk((await r.observe([MUTEX])).errors)
+  t.equal(apiCalls(r.sim).length, 3, 'health\'s search and the investigation\'s 2')
+  t.same(await r.tile('qualys-ioc-event-summary'), { errors: [{ type: 'fatal', code: 'too many requests', message: HELD }] }, 'held back: 1 would be left, 2 are kept')
+  t.equal(apiCalls(r.sim).length, 3, 'no call for it')
+  t.notOk((await r.observe([IP])).errors, 'an investigation still spends what is kept')
+  t.equal(apiCalls(r.sim).length, 5)
+})
+
+t.test('logins are free: neither health\'s fresh login nor a lookup\'s changes the budget view', async (t) => {
+  // The other consumer spends 4 first, so that its share shows in the view (it would read one
+  // lower per login counted as the relay's own). Tokens live 301 s: the relay keeps one for 1 s.
+  const r = await relay(t, { rateLimit: { limit: 40, windowSec: 60 }, tokenTtlS: 301 }, { QUALYS_BUDGET_RESERVE: '95%', HEALTH_CACHE_S: '1' })
+  r.sim.spend(4)
+  t.notOk((await r.observe([MUTEX])).errors)
+  const key = accountKey(r.sim.url, DEMO)
+  const view = async () => ({ ...await r.app.state.budget.get(key) }) // a copy: the store changes its own in place
+  const before = await view()
+  t.match(before, { limit: 40, counted: 6, inflight: 0 }, 'the other consumer\'s 4 and the investigation\'s 2')
+  const logins = r.sim.counters.logins
+
+  const health = await r.health() // the budget at its reserve: a fresh login, no search
+  t.equal(health.data.note !== undefined && health.errors === undefined, true, 'ok, not searched')
+  t.equal(r.sim.counters.logins, logins + 1, 'a fresh login')
+  t.same(await view(), before, 'the view unchanged by health\'s login')
+
+  await sleep(1100) // the relay's token is past its keeping
+  t.notOk((await r.observe([IP])).errors)
+  t.equal(r.sim.counters.logins, logins + 2, 'the lookup logged in first')
+  const after = await view() as Required<typeof before>
+  const was = before as Required<typeof before>
+  t.equal(after.counted - was.counted, 2, 'Qualys counted the investigation\'s 2 calls')
+  t.equal(after.own - was.own, 2, 'the relay counted 2 of its own, not 3: the login is not one')
+  t.equal(after.counted - after.base - after.own, was.counted - was.base - was.own, 'the other consumer\'s share unchanged')
 })
 
 t.test('stale-while-revalidate: answered at once from the last data, refreshed once however many ask', async (t) => {
