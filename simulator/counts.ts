@@ -6,6 +6,8 @@ import type { SimCall, SimulatorOptions } from './types.js'
 // (toDate − fromDate) / bucketCount, every key on a multiple of the width since the epoch, the
 // first bucket the one that holds fromDate, exactly bucketCount of them, keyed
 // `<ISO from>_<ISO to>`, counting only events inside [fromDate, toDate].
+const LATE_MS = 7 * 60_000 // the 'late' variant's grid: this long after the multiples of the width
+
 export function timeBuckets (opts: SimulatorOptions, res: http.ServerResponse, url: URL, call: SimCall, headers: Record<string, string>, pool: Event[]) {
   const from = Number(url.searchParams.get('fromDate')) * 1000
   const to = Number(url.searchParams.get('toDate')) * 1000
@@ -15,7 +17,9 @@ export function timeBuckets (opts: SimulatorOptions, res: http.ServerResponse, u
     return res.writeHead(400, headers).end(JSON.stringify({ message: 'fromDate < toDate (epoch seconds) and bucketCount 1..1000 are required' }))
   }
   const width = (to - from) / n
-  const first = opts.bucketAlignment === 'from' ? from : Math.floor(from / width) * width
+  const first = opts.bucketAlignment === 'from'
+    ? from
+    : opts.bucketAlignment === 'late' ? Math.ceil((from - LATE_MS) / width) * width + LATE_MS : Math.floor(from / width) * width
   const times = pool.map((e) => ordinal('event.datetime', e.dateTime)).filter((t) => t >= from && t <= to)
   const spell = (ms: number) => {
     const iso = new Date(ms).toISOString()

@@ -42,7 +42,10 @@ export interface SimulatorOptions {
   // with `status` (414 by default; some answer 400 or 431) and an HTML page, as qualys-api.md §2.6 says.
   targetLimit?: { bytes: number, status?: number }
   // Where the docs are silent, variants a tenant might play (the tenant check detects each):
-  bucketAlignment?: 'epoch' | 'from' // time buckets on multiples of their width (documented) or cut from fromDate
+  // Time buckets on multiples of their width (documented), cut from fromDate, or on a grid of the
+  // tenant's own, 7 minutes after those multiples (the first bucket the one starting at or after
+  // fromDate): keys and cuts off the relay's bars, within them.
+  bucketAlignment?: 'epoch' | 'from' | 'late'
   // How bucket keys spell their times: as the docs' sample (2025-11-26T04:48:00.000Z), without
   // milliseconds (…T04:48:00Z), or with a numeric offset as events carry it (…T04:48:00.000+0000).
   bucketKeys?: 'documented' | 'seconds' | 'offset'

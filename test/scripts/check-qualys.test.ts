@@ -74,6 +74,12 @@ t.test('time buckets cut from fromDate are reported, and the relay copes (it ask
   t.equal(report.ok, true)
 })
 
+t.test('time buckets on a grid of the tenant\'s own (7 minutes after the multiples) are reported, and the relay copes', async (t) => {
+  const { report, row } = await check(t, { bucketAlignment: 'late' })
+  t.equal(row('time buckets')?.result, 'on a grid of the tenant\'s own, 420 s after the multiples of their width (the relay places each bucket on the bar that holds its start: it copes)')
+  t.equal(report.ok, true)
+})
+
 t.test('a tenant that ignores sort: a failure, and batching off', async (t) => {
   const { report, row } = await check(t, { ignoreSort: true })
   t.equal(row('sort newest first')?.ok, false)
