@@ -146,3 +146,27 @@ t.test('tryHold: free, taken, and a failed command', async (t) => {
   t.type(await tryHold(redis.make('e'), 'refresh'), 'function', 'the command failed: on without it')
   t.same(fallbacks, ['refresh'], 'counted')
 })
+
+t.test('a later waiter given mayAsk asks only while it says so, once per poll, and its abort ends the wait', async (t) => {
+  const redis = fakeRedis()
+  const { hold } = setup(t, 1000)
+  let allowed = false
+  let asked = 0
+  const mayAsk = async () => { asked++; return allowed }
+  let held = false
+  const waiting = hold(redis.make('f'), 'slot', never(), true, mayAsk).then((release) => { held = true; return release })
+  await sleep(220)
+  t.notOk(held, 'the slot is free, but mayAsk says no: not taken')
+  t.equal(redis.held.size, 0, 'nothing asked of Redis for it')
+  t.ok(asked >= 3 && asked <= 6, `asked mayAsk every 50 ms: ${asked} times in 220 ms`)
+  allowed = true
+  const release = await waiting
+  t.equal(redis.held.size, 1, 'then taken')
+  release()
+
+  const controller = new AbortController()
+  allowed = false
+  const aborted = hold(redis.make('g'), 'slot', controller.signal, true, mayAsk)
+  controller.abort(new Error('deadline'))
+  await t.rejects(aborted, /deadline/, 'the caller\'s abort ends it')
+})

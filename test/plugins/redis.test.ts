@@ -289,3 +289,48 @@ withPrograms(t, [PROGRAMS.redis], 'Redis slots: a replica with a queue of its ow
   t.ok(n >= 10, `A went on meanwhile: ${n} requests`)
   t.ok(sim.byUser.demo !== undefined && sim.byUser.demo.maxInFlight <= 1, `calls in flight across both replicas: ${sim.byUser.demo?.maxInFlight} (QUALYS_CONCURRENCY 1)`)
 })
+
+withPrograms(t, [PROGRAMS.redis], 'a stale tile asked of two replicas at once is refreshed once: the refresh lock holds across them', async (t, paths) => {
+  // Qualys at 300 ms a call: A's refresh of the summary (3 calls) still runs when B's request
+  // arrives, so B can only skip it by the shared lock (the data is not fresh again yet).
+  const { sim, a, b } = await twoReplicas(t, paths['redis-server'] as string, { latencyMs: 300 }, { both: { TILE_CACHE_TTL_S: '1', QUALYS_BATCH: 'off', LOOKUP_CACHE_TTL_S: '0' } })
+  const tile = (app: typeof a) => app.inject({ method: 'POST', url: '/tiles/tile-data', headers: bearer(hsToken(DEMO)), payload: { tile_id: 'qualys-ioc-event-summary' } })
+  const first = (await tile(a)).json()
+  t.notOk(first.errors)
+  const calls = () => sim.calls.filter((c) => c.path !== 'auth').length
+  t.equal(calls(), 3, 'computed once: 3 calls')
+  await new Promise((resolve) => setTimeout(resolve, 1100)) // stale now
+  const [fromA, fromB] = await Promise.all([tile(a), tile(b)])
+  t.same(fromA.json().data, first.data, 'A answers the last data at once')
+  t.same(fromB.json().data, first.data, 'B too')
+  for (let i = 0; i < 80 && calls() < 6; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  await new Promise((resolve) => setTimeout(resolve, 1500)) // any second refresh would have sent its calls by now
+  t.equal(calls(), 6, `one refresh between them: its 3 calls (${calls() - 3} sent)`)
+})
+
+withPrograms(t, [PROGRAMS.redis], 'one shared slot: an investigation waiting on one replica goes before a tile waiting on the other', async (t, paths) => {
+  // QUALYS_CONCURRENCY 1, Qualys at 200 ms a call. A holds the slot with an investigation's call;
+  // meanwhile B's tile and then A's next investigation wait for it. When A gives it back, its own
+  // investigation first waits out the courtesy (15 ms), so B's tile would win the race; it does
+  // not ask while an investigation of any replica is listed as waiting (state/redis.ts).
+  const { sim, a, b } = await twoReplicas(t, paths['redis-server'] as string, { latencyMs: 200 }, { both: { QUALYS_CONCURRENCY: '1', QUALYS_BATCH: 'off', LOOKUP_CACHE_TTL_S: '0', TILE_CACHE_TTL_S: '0' } })
+  const post = (app: typeof a, url: string, payload: unknown) => app.inject({ method: 'POST', url, headers: bearer(hsToken(DEMO)), payload: JSON.stringify(payload) })
+  await post(a, '/health', undefined)
+  await post(b, '/health', undefined) // both logged in
+  let won = 0
+  const rounds = 6
+  for (let round = 0; round < rounds; round++) {
+    sim.reset()
+    const holding = post(a, '/observe/observables', [{ type: 'domain', value: `holder-${round}.example` }]) // Active, then Historical
+    while (sim.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    const tile = post(b, '/tiles/tile-data', { tile_id: 'qualys-ioc-events-by-type' }) // computed each time (TILE_CACHE_TTL_S 0)
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    const investigation = post(a, '/observe/observables', [{ type: 'domain', value: `waiting-${round}.example` }])
+    await Promise.all([holding, tile, investigation])
+    const order = sim.calls.map((c) => c.path === 'count' ? 'tile' : c.filter?.includes('waiting-') === true ? 'investigation' : 'holder')
+    const next = order.slice(1).find((who) => who !== 'holder')
+    if (next === 'investigation') won++
+  }
+  t.equal(won, rounds, `the waiting investigation took the freed slot before the tile in ${won} of ${rounds} rounds`)
+  t.ok(sim.byUser.demo !== undefined && sim.byUser.demo.maxInFlight <= 1, 'one call in flight at a time across both replicas')
+})

@@ -49,15 +49,16 @@ t.test('key names: hashes of the credential and the name, never clear text', asy
   t.equal(redisKey.lock(CREDENTIAL, 'login'), `lock:${b64sha(CREDENTIAL, 'login')}`)
   t.equal(redisKey.slots(CREDENTIAL), `slots:${b64sha(CREDENTIAL, 'slots')}`)
   t.equal(redisKey.budget(CREDENTIAL), `budget:${b64sha(CREDENTIAL, 'budget')}`)
+  t.equal(redisKey.waiters(CREDENTIAL), `waiters:${b64sha(CREDENTIAL, 'waiters')}`)
 
   const names = [
     redisKey.entry(CREDENTIAL, 'token', 'k'), redisKey.entry(CREDENTIAL, 'answer', 'k'), redisKey.entry(CREDENTIAL, 'result', 'k'),
     redisKey.entry(CREDENTIAL, 'mark', 'k'), redisKey.entry('another', 'token', 'k'), redisKey.lock(CREDENTIAL, 'k'),
-    redisKey.slots(CREDENTIAL), redisKey.slots('another'), redisKey.budget(CREDENTIAL)
+    redisKey.slots(CREDENTIAL), redisKey.slots('another'), redisKey.budget(CREDENTIAL), redisKey.waiters(CREDENTIAL)
   ]
   t.equal(new Set(names).size, names.length, 'every kind and credential its own name')
   for (const name of names) {
-    t.match(name, /^(store|lock|slots|budget):[A-Za-z0-9_-]{43}$/, `${name.split(':')[0]}: a fixed prefix and 43 characters of hash`)
+    t.match(name, /^(store|lock|slots|budget|waiters):[A-Za-z0-9_-]{43}$/, `${name.split(':')[0]}: a fixed prefix and 43 characters of hash`)
     t.notOk(/alice|s3cret|qualys|filter/.test(name), 'no user name, password, host or query in it')
   }
 })

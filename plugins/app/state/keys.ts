@@ -29,5 +29,6 @@ export const redisKey = {
   entry: (credential: string, kind: CacheKind, key: string) => `store:${hash(credential, kind, key)}`,
   lock: (credential: string, name: string) => `lock:${hash(credential, name)}`, // redis-semaphore adds mutex:
   slots: (credential: string) => `slots:${hash(credential, 'slots')}`, // … and semaphore:
+  waiters: (credential: string) => `waiters:${hash(credential, 'waiters')}`, // investigations waiting for a slot
   budget: (credential: string) => `budget:${hash(credential, 'budget')}`
 }

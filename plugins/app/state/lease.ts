@@ -1,4 +1,5 @@
 import type { Mutex, Semaphore, LockOptions } from 'redis-semaphore'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { abortable } from '../../../lib/abortable.js'
 import type { Circuit } from './circuit.js'
 import type { Release } from './contract.js'
@@ -72,8 +73,12 @@ function renewing (circuit: Circuit, leaseMs: number, twin: () => Mutex | Semaph
 }
 
 export function leases (circuit: Circuit, leaseMs: number, onFallback: (kind: string) => void) {
-  const make = (from: MakeLock, later: boolean) => {
-    const lock = from({ lockTimeout: leaseMs, acquireTimeout: DAY_MS, retryInterval: later ? LATER_RETRY_MS : RETRY_MS, refreshInterval: 0 })
+  // `once`: its tryAcquire asks Redis once (redis-semaphore's tryAcquire otherwise retries until
+  // acquireTimeout, as acquire does).
+  const make = (from: MakeLock, later: boolean, once = false) => {
+    const lock = from({
+      lockTimeout: leaseMs, acquireTimeout: DAY_MS, retryInterval: later ? LATER_RETRY_MS : RETRY_MS, refreshInterval: 0, ...(once ? { acquireAttemptsLimit: 1 } : {})
+    })
     const twin = () => from({ identifier: lock.identifier, acquiredExternally: true, lockTimeout: leaseMs, refreshInterval: 0 })
     return { lock, twin }
   }
@@ -93,17 +98,28 @@ export function leases (circuit: Circuit, leaseMs: number, onFallback: (kind: st
     return () => {}
   }
 
+  // A later waiter's own polling: it asks for the lock only while `mayAsk` says no first waiter
+  // of any replica waits for it, every LATER_RETRY_MS.
+  const askLater = async (lock: Mutex | Semaphore, mayAsk: () => Promise<boolean>, waiting: AbortSignal) => {
+    for (;;) {
+      if (await abortable(circuit.run(mayAsk), waiting) && await abortable(circuit.run(() => lock.tryAcquire()), waiting)) return
+      await abortable(sleep(LATER_RETRY_MS), waiting)
+    }
+  }
+
   return {
     // Takes a lock made by `from` and returns its release; goes on without it when Redis is down
     // or goes down while we wait (waiting is otherwise bounded by `signal` only). An attempt
     // abandoned on our side may still have taken the lock in Redis: its twin (same identifier)
-    // gives it back, else it would block the others for a whole lease.
-    async hold (from: MakeLock, kind: string, signal: AbortSignal, later = false): Promise<Release> {
+    // gives it back, else it would block the others for a whole lease. A later waiter given
+    // `mayAsk` asks only when that says so.
+    async hold (from: MakeLock, kind: string, signal: AbortSignal, later = false, mayAsk?: () => Promise<boolean>): Promise<Release> {
       if (!circuit.up) return without(kind)
-      const made = make(from, later)
+      const asking = later && mayAsk !== undefined
+      const made = make(from, later, asking)
       const waiting = AbortSignal.any([signal, circuit.signal])
       try {
-        await abortable(made.lock.acquire(waiting), waiting)
+        await (asking ? askLater(made.lock, mayAsk, waiting) : abortable(made.lock.acquire(waiting), waiting))
       } catch (err) {
         made.twin().release().catch(() => {})
         if (signal.aborted) throw err
@@ -114,7 +130,7 @@ export function leases (circuit: Circuit, leaseMs: number, onFallback: (kind: st
     // The lock if it is free now, else undefined (while Redis is down: the process's own only).
     async tryHold (from: MakeLock, kind: string): Promise<Release | undefined> {
       if (!circuit.up) return without(kind)
-      const made = make(from, false)
+      const made = make(from, false, true)
       let taken: boolean
       try {
         taken = await circuit.run(() => made.lock.tryAcquire())

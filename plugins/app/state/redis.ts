@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { answered, within } from '../../../lib/abortable.js'
 import { Mutex, Semaphore, type LockOptions } from 'redis-semaphore'
@@ -102,18 +103,40 @@ async function both (local: Promise<Release>, shared: () => Promise<Release>): P
   }
 }
 
+const WAITING_MS = 30_000 // how long a waiting investigation stays listed at most (above QUALYS_DEADLINE_MS's default)
+
 export function openRedisState (opts: RedisStateOptions) {
   const { redis, circuit } = connect(opts)
   const { hold, tryHold } = leases(circuit, opts.leaseMs, opts.onFallback)
   const polite = courtesy()
-  // A shared slot: asked for after the courtesy (lease.ts), and remembered when given back.
+  // A shared slot: asked for after the courtesy (lease.ts), and remembered when given back. A
+  // later waiter (a tile, health) asks only while no investigation of any replica is listed as
+  // waiting (below).
   const sharedSlot = async (credential: string, limit: number, signal: AbortSignal, later?: boolean): Promise<Release> => {
     const name = redisKey.slots(credential)
     if (circuit.up) await polite.wait(name, signal)
-    const release = await hold((o) => new Semaphore(redis, name, limit, o), 'slot', signal, later)
+    const waiters = redisKey.waiters(credential)
+    const release = await hold((o) => new Semaphore(redis, name, limit, o), 'slot', signal, later,
+      async () => await redis.zcount(waiters, Date.now(), '+inf') === 0)
     return () => {
       polite.given(name)
       release()
+    }
+  }
+  // Investigations first across replicas: an investigation's slot request is listed in Redis
+  // (cleared of entries past their time, each kept WAITING_MS at most should its replica die)
+  // until it holds the slot, waiting in its replica's own gate included. Sent without waiting
+  // for the replies (one connection keeps their order): two commands, no time added.
+  const listed = async (credential: string, take: () => Promise<Release>): Promise<Release> => {
+    if (!circuit.up) return take()
+    const waiters = redisKey.waiters(credential)
+    const me = randomUUID()
+    const now = Date.now()
+    circuit.run(() => redis.multi().zremrangebyscore(waiters, '-inf', now).zadd(waiters, now + WAITING_MS, me).pexpire(waiters, WAITING_MS).exec()).catch(() => {})
+    try {
+      return await take()
+    } finally {
+      if (circuit.up) circuit.run(() => redis.zrem(waiters, me)).catch(() => {})
     }
   }
   const mutex = (credential: string, name: string) => (o: LockOptions) => new Mutex(redis, redisKey.lock(credential, name), o)
@@ -136,7 +159,10 @@ export function openRedisState (opts: RedisStateOptions) {
       if (signal?.aborted === true) release?.() // taken after the caller stopped waiting: given back
       return answered(signal, release)
     },
-    slot: (credential, limit, signal, later) => both(local.slot(credential, limit, signal, later), () => sharedSlot(credential, limit, signal, later))
+    slot: (credential, limit, signal, later) => {
+      const take = () => both(local.slot(credential, limit, signal, later), () => sharedSlot(credential, limit, signal, later))
+      return later === true ? take() : listed(credential, take)
+    }
   }
   return {
     state,
