@@ -36,7 +36,7 @@ export async function createMetrics () {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25],
     registers: [registry]
   })
-  const calls = new Counter({ name: 'relay_qualys_calls_total', help: 'Qualys calls by outcome: HTTP status, network_error, retry, login; batch_refused, batch_split, refused_query (a 400 read as no events)', labelNames: ['outcome'], registers: [registry] })
+  const calls = new Counter({ name: 'relay_qualys_calls_total', help: 'Qualys calls by outcome: HTTP status, network_error, retry, throttled, login; batch_refused, batch_split, refused_query (a 400 read as no events)', labelNames: ['outcome'], registers: [registry] })
   const logins = new Counter({ name: 'relay_qualys_logins_total', help: 'Qualys logins', registers: [registry] })
   const cache = new Counter({ name: 'relay_lookup_cache_total', help: 'Lookup cache results: hit, miss, coalesced (joined a call under way)', labelNames: ['result'], registers: [registry] })
   // Labelled by a short hash of the Qualys account (API URL and user), never the user name.

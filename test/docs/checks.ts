@@ -189,3 +189,29 @@ export function readmeProblems (readme: string): string[] {
 
 export const issueNumbers = (file: string, text: string) =>
   [...text.matchAll(/\bissues?\s+#?\d+|(?<![\w/&])#\d+\b/gi)].map((m) => `${file}: "${m[0]}"`)
+
+// ---- Operations: the outcomes of relay_qualys_calls_total ----
+
+// Every outcome the relay counts (`onCall('…')` literals in its sources), beside which metric
+// family it lands in: the cache's results go to relay_lookup_cache_total (as metrics.ts routes them).
+export function callOutcomes (): { calls: Set<string>, cache: Set<string> } {
+  const all = new Set(SOURCE_DIRS.filter((d) => d !== 'scripts').flatMap(sources)
+    .flatMap((file) => [...read(file).matchAll(/\bonCall\('([a-z_]+)'\)/g)].map((m) => m[1] as string)))
+  const cache = new Set([...all].filter((o) => o.startsWith('cache_') || o === 'coalesced').map((o) => o.replace('cache_', '')))
+  const calls = new Set([...all].filter((o) => !o.startsWith('cache_') && o !== 'coalesced' && o !== 'login'))
+  return { calls, cache }
+}
+
+// Each outcome in its metric's row of docs/operations.md and in its help text (metrics.ts).
+export function outcomeProblems (doc: string, metricsSource: string, outcomes = callOutcomes()): string[] {
+  const problems: string[] = []
+  const row = (metric: string) => tableRows(doc).find((cells) => (cells[0] ?? '').startsWith(`\`${metric}`))?.[1] ?? ''
+  const help = (metric: string) => new RegExp(`name: '${metric}', help: '([^']*)'`).exec(metricsSource)?.[1] ?? ''
+  for (const [metric, values] of [['relay_qualys_calls_total', outcomes.calls], ['relay_lookup_cache_total', outcomes.cache]] as const) {
+    for (const value of values) {
+      if (!row(metric).includes(`\`${value}\``)) problems.push(`${metric}: the outcome ${value} is not in docs/operations.md`)
+      if (!help(metric).includes(value)) problems.push(`${metric}: the outcome ${value} is not in its help text`)
+    }
+  }
+  return problems
+}

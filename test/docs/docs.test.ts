@@ -2,7 +2,7 @@ import t from 'tap'
 import { ConfigSchema } from '../../schemas/config.js'
 import { build } from '../helper.js'
 import {
-  changelogProblems, configurationProblems, issueNumbers, linkProblems, onDisk, read, readmeProblems,
+  callOutcomes, changelogProblems, configurationProblems, issueNumbers, linkProblems, onDisk, outcomeProblems, read, readmeProblems,
   troubleshootingProblems, USER_DOCS
 } from './checks.js'
 
@@ -38,6 +38,13 @@ t.test('the README: short, the two commands on its first screen; no user documen
   t.same(USER_DOCS.flatMap((f) => issueNumbers(f, read(f))), [])
 })
 
+t.test('docs/operations.md and the metrics\' help: every outcome the relay counts', async (t) => {
+  const outcomes = callOutcomes()
+  t.ok(outcomes.calls.has('throttled') && outcomes.calls.has('network_error') && outcomes.cache.has('hit'), `read from the sources: ${[...outcomes.calls, ...outcomes.cache].join(', ')}`)
+  t.same(outcomeProblems(read('docs/operations.md'), read('plugins/app/metrics.ts')), [])
+  t.match(read('docs/configuration.md'), /`QUALYS_MAX_URL_BYTES` \|[^|]*half the refused batch's size is remembered/, 'QUALYS_MAX_URL_BYTES: what the batch-size layer keeps (half the refused size)')
+})
+
 t.test('each check fails on a deliberate mistake of its kind', async (t) => {
   const config = read('docs/configuration.md')
   t.same(configurationProblems(config.replace('| `QUALYS_RETRIES` | retries of a call answered 429, 409 or 503 | `3` |', '| `QUALYS_RETRIES` | retries of a call answered 429, 409 or 503 | `5` |')),
@@ -66,6 +73,11 @@ t.test('each check fails on a deliberate mistake of its kind', async (t) => {
     ['AUTH_REASON.expired ("Authorization failed: Token has expired") has no row'], 'an error without its row')
   t.same(troubleshootingProblems(doc.replace('| 413 | `Payload Too Large` |', '| 413 | `Body Too Large` |')),
     ['HTTP 413: the relay says "Payload Too Large", the docs "Body Too Large"'], 'a status text that drifted')
+
+  t.same(outcomeProblems(read('docs/operations.md').replace(', `retry` and `throttled` (a call', ', `retry` and throttled (a call'), read('plugins/app/metrics.ts')),
+    ['relay_qualys_calls_total: the outcome throttled is not in docs/operations.md'], 'an outcome left out of the docs')
+  t.same(outcomeProblems(read('docs/operations.md'), read('plugins/app/metrics.ts').replace('retry, throttled, login', 'retry, login')),
+    ['relay_qualys_calls_total: the outcome throttled is not in its help text'], 'an outcome left out of the help text')
 
   t.same(changelogProblems('# Changelog\n## [Unreleased]\n## [1.9.0] - 2026-12-01\n', '2.0.0'), ['the newest release is 1.9.0, package.json says 2.0.0'], 'a release not in the changelog')
   t.same(readmeProblems(`# Relay\n${'text\n'.repeat(60)}npm ci && npm run demo\nnpm ci && npm test\n`),
