@@ -57,7 +57,11 @@ export function judge (files: Record<string, FileSummary>, limits: Record<Metric
   }
   const below = METRICS.filter((m) => pct(totals[m]) < limits[m])
   const known = new Set(programs.map((p) => p.name)) // a test's own fixture of a made-up program is no suite
-  const suites = [...new Set(skipped.filter((s) => s.missing.some((m) => known.has(m))).map((s) => `${s.file} (${s.missing.join(', ')})`))].sort()
+  const byFile = new Map<string, Set<string>>()
+  for (const s of skipped.filter((s) => s.missing.some((m) => known.has(m)))) {
+    for (const m of s.missing) (byFile.get(s.file) ?? byFile.set(s.file, new Set()).get(s.file) as Set<string>).add(m)
+  }
+  const suites = [...byFile].map(([file, missing]) => `${file} (${[...missing].join(', ')})`).sort()
   const context = [
     suites.length === 0 ? 'no suite skipped' : `skipped suites: ${suites.join(', ')}`,
     leftOut.length === 0 ? '' : `left out of the totals, reached only by those: ${leftOut.sort().join(', ')}`

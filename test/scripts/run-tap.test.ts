@@ -41,3 +41,9 @@ t.test('tap\'s closing counts', async (t) => {
   t.same(counts('# { total: 3, pass: 1, fail: 2 }\n'), { pass: 1, fail: 2, skip: 0, todo: 0 })
   t.same(counts('nothing'), { pass: 0, fail: 0, skip: 0, todo: 0 })
 })
+
+t.test('a file with several skipped suites is named once, with every program it missed', async (t) => {
+  const skipped = [{ file: 'test/e.test.ts', name: 'a', missing: ['redis-server'] }, { file: 'test/e.test.ts', name: 'b', missing: ['redis-server', 'nginx'] }]
+  const both = [...programs, { name: 'nginx', command: 'nginx', install: 'apt-get install nginx' }]
+  t.match(judge({ [path.join(ROOT, 'a.ts')]: file(95) }, limits, skipped, both, ROOT).line, /; skipped suites: test\/e\.test\.ts \(redis-server, nginx\)$/)
+})
