@@ -12,6 +12,7 @@ export interface Metrics {
   qualysSpend: (credential: string, remaining?: number) => void // the relay's view: a call sent (−1), or what Qualys said
   heldBack: (purpose: string, calls?: number) => void
   tileAnswer: (freshness: 'fresh' | 'stale' | 'computed') => void
+  healthAnswer: (result: 'ok' | 'error') => void
   redisUp: (up: boolean) => void
   redisFallback: (kind: string) => void
 }
@@ -38,6 +39,8 @@ export async function createMetrics () {
   })
   const calls = new Counter({ name: 'relay_qualys_calls_total', help: 'Qualys calls by outcome: HTTP status, network_error, retry, throttled, login; batch_refused, batch_split, refused_query (a 400 read as no events)', labelNames: ['outcome'], registers: [registry] })
   const logins = new Counter({ name: 'relay_qualys_logins_total', help: 'Qualys logins', registers: [registry] })
+  const refused = new Counter({ name: 'relay_qualys_credentials_refused_total', help: 'Qualys refusing the credentials: a login answered 401, 400 or 403, or a 401 right after a new login', registers: [registry] })
+  const health = new Counter({ name: 'relay_health_answers_total', help: 'POST /health answers by result: ok (Qualys accepted the credentials and answered) or error', labelNames: ['result'], registers: [registry] })
   const cache = new Counter({ name: 'relay_lookup_cache_total', help: 'Lookup cache results: hit, miss, coalesced (joined a call under way)', labelNames: ['result'], registers: [registry] })
   // Labelled by a short hash of the Qualys account (API URL and user), never the user name.
   const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ['credential'], registers: [registry] })
@@ -55,7 +58,8 @@ export async function createMetrics () {
     registry,
     qualysCall (outcome: string) {
       if (outcome === 'login') logins.inc()
-      if (outcome === 'cache_hit' || outcome === 'cache_miss' || outcome === 'coalesced') cache.inc({ result: outcome.replace('cache_', '') })
+      if (outcome === 'credentials_refused') refused.inc()
+      else if (outcome === 'cache_hit' || outcome === 'cache_miss' || outcome === 'coalesced') cache.inc({ result: outcome.replace('cache_', '') })
       else calls.inc({ outcome })
     },
     redisUp (up: boolean) { redisUp.set(up ? 1 : 0) },
@@ -67,6 +71,7 @@ export async function createMetrics () {
     },
     heldBack (purpose: string, calls = 1) { held.inc({ purpose }, calls) },
     tileAnswer (freshness: string) { tiles.inc({ freshness }) },
+    healthAnswer (result: 'ok' | 'error') { health.inc({ result }) },
     qualysBudget (credential: string, budget: Budget) {
       limit.set({ credential }, budget.limit)
       remaining.set({ credential }, budget.remaining)
@@ -84,7 +89,7 @@ export default fp(async function metricsPlugin (fastify: FastifyInstance) {
   const { METRICS_PORT: port, METRICS_HOST: host } = fastify.config
   if (port === undefined) {
     const off = () => {}
-    fastify.decorate('metrics', { enabled: false, qualysCall: off, qualysBudget: off, qualysBatchBytes: off, qualysSpend: off, heldBack: off, tileAnswer: off, redisUp: off, redisFallback: off })
+    fastify.decorate('metrics', { enabled: false, qualysCall: off, qualysBudget: off, qualysBatchBytes: off, qualysSpend: off, heldBack: off, tileAnswer: off, healthAnswer: off, redisUp: off, redisFallback: off })
     return
   }
   const metrics = await createMetrics()

@@ -28,7 +28,11 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => {
     const conversation = fastify.qualys.open(credentials(request), 'health', request.log)
     try {
-      const { searched } = await fastify.qualys.health(conversation)
+      const { searched } = await fastify.qualys.health(conversation).catch((err: unknown) => {
+        fastify.metrics.healthAnswer('error')
+        throw err
+      })
+      fastify.metrics.healthAnswer('ok')
       const { report } = await fastify.qualys.budget(conversation)
       return envelope(healthAnswer(searched, report), [])
     } finally {

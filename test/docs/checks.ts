@@ -193,12 +193,13 @@ export const issueNumbers = (file: string, text: string) =>
 // ---- Operations: the outcomes of relay_qualys_calls_total ----
 
 // Every outcome the relay counts (`onCall('…')` literals in its sources), beside which metric
-// family it lands in: the cache's results go to relay_lookup_cache_total (as metrics.ts routes them).
+// family it lands in: the cache's results go to relay_lookup_cache_total, a refusal of the
+// credentials to relay_qualys_credentials_refused_total (as metrics.ts routes them).
 export function callOutcomes (): { calls: Set<string>, cache: Set<string> } {
   const all = new Set(SOURCE_DIRS.filter((d) => d !== 'scripts').flatMap(sources)
     .flatMap((file) => [...read(file).matchAll(/\bonCall\('([a-z_]+)'\)/g)].map((m) => m[1] as string)))
   const cache = new Set([...all].filter((o) => o.startsWith('cache_') || o === 'coalesced').map((o) => o.replace('cache_', '')))
-  const calls = new Set([...all].filter((o) => !o.startsWith('cache_') && o !== 'coalesced' && o !== 'login'))
+  const calls = new Set([...all].filter((o) => !o.startsWith('cache_') && o !== 'coalesced' && o !== 'credentials_refused'))
   return { calls, cache }
 }
 

@@ -100,3 +100,17 @@ t.test('Qualys’ rate-limit headers: gauges per credential (hashed), one warnin
   text = await metrics()
   t.match(text, new RegExp(`^relay_qualys_ratelimit_remaining\\{credential="${label}"\\} 0$`, 'm'))
 })
+
+t.test('/metrics: Qualys refusing the credentials, and /health answers by result', async (t) => {
+  const sim = await withSimulator(t)
+  const port = await freePort()
+  const { app } = await build(t, { API_URL: sim.url, METRICS_PORT: String(port), HEALTH_CACHE_S: '1' })
+  const health = (pass: string) => app.inject({ method: 'POST', url: '/health', headers: bearer(hsToken({ user: DEMO.user, pass })) })
+  t.equal((await health(DEMO.pass)).json().data.status, 'ok')
+  t.match((await health('not-the-password')).json().errors, [{ code: 'authorization error' }])
+  await app.inject({ method: 'POST', url: '/observe/observables', headers: bearer(hsToken({ user: DEMO.user, pass: 'another-wrong-one' })), payload: [{ type: 'ip', value: '1.1.1.1' }] })
+  const text = await (await request(`http://127.0.0.1:${port}/metrics`)).body.text()
+  t.match(text, /^relay_qualys_credentials_refused_total 2$/m, 'two refused logins: health\'s and the lookup\'s')
+  t.match(text, /^relay_health_answers_total\{result="ok"\} 1$/m)
+  t.match(text, /^relay_health_answers_total\{result="error"\} 1$/m)
+})

@@ -71,7 +71,7 @@ function createQualys (fastify: FastifyInstance) {
     retry({ retries: c.QUALYS_RETRIES, onCall }),
     throttle({ state, onCall }),
     budget({ state, reserve, onBudget: fastify.metrics.qualysBudget, onSpend: fastify.metrics.qualysSpend, onHeld: fastify.metrics.heldBack }),
-    auth({ state })
+    auth({ state, onCall })
   ], transport({ dispatcher: fastify.egress.dispatcher, proxyFor: fastify.egress.proxyFor, onCall }))
 
   return {
