@@ -25,6 +25,7 @@ export const PROGRAMS = {
   runc: { name: 'runc', command: 'runc', install: 'apt-get install runc' },
   mmdebstrap: { name: 'mmdebstrap', command: 'mmdebstrap', install: 'apt-get install mmdebstrap' },
   tinyproxy: { name: 'tinyproxy', command: 'tinyproxy', install: 'apt-get install tinyproxy' }, // an egress proxy
+  promtool: { name: 'promtool', command: 'promtool', install: 'apt-get install prometheus' }, // checks and tests the alert rules
   podmanCompose: { name: 'podman-compose', command: 'podman-compose', install: 'apt-get install podman-compose' },
   // podman's network backend for compose projects: services reach each other by name (aardvark-dns).
   netavark: { name: 'netavark', command: 'netavark', install: 'apt-get install netavark aardvark-dns', dir: '/usr/lib/podman' },

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { ROOT } from './helper.js'
+import { ROOT } from '../helper.js'
 
 // The compose files stop a relay without cutting a request in flight: such a request may wait for
 // Qualys up to QUALYS_DEADLINE_MS (SPEC §3 default: 25,000 ms), so the relay's grace must be above
