@@ -100,6 +100,7 @@ t.test('a proxy that refuses or fails: its own error in the envelope, within the
   const hung = await throughBad(t, hanging.url())
   t.same(hung.observed.errors, [{ type: 'fatal', code: 'connection error', message: `Unable to connect Qualys IOC through the egress proxy ${hanging.host}: no answer to CONNECT within QUALYS_CONNECT_TIMEOUT_MS` }], 'a proxy that never answers CONNECT')
   t.ok(hung.ms >= 900 && hung.ms < 5500, `answered after the connect timeout (1 s), before the deadline (6 s): ${Math.round(hung.ms)} ms`)
+  t.match(hung.health.errors?.[0]?.message, new RegExp(`egress proxy ${hanging.host}: no answer to CONNECT`), '/health red, naming the proxy host')
 
   const closedPort = await freePort()
   const down = await throughBad(t, `http://relay:${PROXY_PASSWORD}@127.0.0.1:${closedPort}`)
@@ -207,6 +208,15 @@ withPrograms(t, [PROGRAMS.tinyproxy], 'plain http through a real tinyproxy: each
   const api = forwarded.filter((target) => target.startsWith(sim.url)).map((target) => target.slice(sim.url.length))
   t.equal(api.length, sim.calls.length, `every request Qualys saw (${sim.calls.length}, the login included) is in the proxy's log`)
   t.same(api.sort(), sim.calls.map((c) => c.target).sort(), 'the same requests')
+
+  // NO_PROXY naming the API host: the same observe goes direct, and tinyproxy sees nothing more.
+  const seen = proxy.forwarded().length
+  const before = sim.calls.length
+  const direct = await build(t, { API_URL: sim.url, HTTP_PROXY: proxy.url(), NO_PROXY: `localhost,127.0.0.1:${new URL(sim.url).port}`, QUALYS_BATCH: 'off' })
+  const bypassed = (await direct.app.inject({ method: 'POST', url: '/observe/observables', headers: token, payload: EXAMPLES.slice(0, 4) })).json()
+  t.equal(bypassed.errors, undefined)
+  t.ok(sim.calls.length > before, 'Qualys answered')
+  t.equal(proxy.forwarded().length, seen, 'NO_PROXY: nothing went through tinyproxy')
 })
 
 withPrograms(t, [PROGRAMS.openssl], 'a proxy that drops its tunnels while a call is answered: what was already answered is kept', async (t, paths) => {
