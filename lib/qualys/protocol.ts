@@ -96,11 +96,9 @@ export function header (headers: Headers, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v
 }
 
-// A number from a header as Qualys writes them: a count (calls, a cap) is a whole number in
-// decimal digits (qualys-api.md §2.6: `X-RateLimit-Limit: 1000`), a time in seconds the same or
-// with a decimal fraction. Anything else is garbage, read as "unknown" (undefined), never as 0
-// or as a number it might spell: missing, empty (`""`, seen by Elastic's integration), `abc`,
-// `5 calls`, `-3`, and `1e9`, which a number parser reads as a billion but Qualys never sends.
+// A number from a header as Qualys writes them (qualys-api.md §2.6: `X-RateLimit-Limit: 1000`): a
+// count in decimal digits, seconds the same or with a fraction. Anything else is "unknown", never
+// 0 nor a number it might spell: missing, empty (seen by Elastic), `abc`, `5 calls`, `-3`, `1e9`.
 function numeric (headers: Headers, name: string, kind: 'count' | 'seconds' = 'count'): number | undefined {
   const v = header(headers, name)?.trim()
   const form = kind === 'count' ? /^\d{1,15}$/ : /^\d{1,15}(\.\d{1,6})?$/
